@@ -1,0 +1,860 @@
+"""Turn raw Mist payloads into the dashboard's gateway and WAN-port rows.
+
+Everything here is pure: plain dicts and lists in (exactly as the Mist API answers them), plain
+JSON-serialisable dicts out (the row shapes of docs/INTERFACES.md section 4). No I/O, no Flask,
+no mistapi, so the rules that decide what a user sees can be tested without any server.
+
+Rules worth knowing before reading the code:
+
+* A value we do not know is ``None``, never ``0`` or ``""``: a blank cell says "unknown", a zero
+  would claim a measurement.
+* A gateway's effective ``port_config`` is its base configuration (the device profile for a hub,
+  otherwise the gateway template of its site) overlaid per interface by the device's own
+  ``port_config``. Mist replaces a whole interface entry when a device defines it, so we do too.
+* Interfaces are matched across sources by *logical* identity: the physical port plus the VLAN
+  (``ge-0/0/0`` with ``vlan_id`` 100 and ``ge-0/0/0.100`` are the same circuit; ``ge-0/0/0.0`` is
+  the untagged ``ge-0/0/0``), because config, ``if_stat`` and port stats each name them differently.
+* Peer paths count toward the row they run on; see :func:`attribute_peer_path` for the
+  sub-interface rule.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, TypedDict
+
+__all__ = [
+    "GatewayRow",
+    "PeerPathRow",
+    "PortRow",
+    "Summary",
+    "attribute_peer_path",
+    "build_gateway_row",
+    "build_gateway_rows",
+    "build_port_rows",
+    "canonical_interface",
+    "effective_port_config",
+    "filter_rows",
+    "natural_key",
+    "normalise_netmask",
+    "peer_path_rows",
+    "resolve_vars",
+    "split_interface",
+    "summarize",
+]
+
+
+class PortRow(TypedDict):
+    """One WAN interface of a gateway (INTERFACES.md section 4)."""
+
+    name: str
+    wan_name: str | None
+    description: str | None
+    enabled: bool | None
+    up: bool | None
+    gateway: str | None
+    ip: str | None
+    netmask: str | None
+    vlan_id: int | str | None
+    type: str | None
+    override: bool | None
+    peers_up: int | None
+    peers_total: int | None
+    rx_bytes: int | None
+    tx_bytes: int | None
+    speed: int | float | None
+
+
+class GatewayRow(TypedDict):
+    """One gateway with its WAN ports (INTERFACES.md section 4)."""
+
+    id: str | None
+    name: str | None
+    site_id: str | None
+    site_name: str | None
+    model: str | None
+    status: str | None
+    ext_ip: str | None
+    uptime: int | float | None
+    mac: str | None
+    ports: list[PortRow]
+    missing: list[str]
+
+
+class PeerPathRow(TypedDict):
+    """One VPN peer path (INTERFACES.md section 4)."""
+
+    port_id: str | None
+    vpn_name: str | None
+    peer_router_name: str | None
+    peer_port_id: str | None
+    up: bool | None
+    is_active: bool | None
+    type: str | None
+    latency: int | float | None
+    loss: int | float | None
+    jitter: int | float | None
+    mos: int | float | None
+    uptime: int | float | None
+    mtu: int | float | None
+    hop_count: int | float | None
+
+
+class Summary(TypedDict):
+    """Counts shown above the gateway table."""
+
+    gateways: int
+    connected: int
+    wan_ports: int
+    wan_ports_up: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Small value helpers: the network hands us anything, rows hold only clean values or None.
+# ---------------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string, else None, so that "" from the API never reaches a cell as a value."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    return None
+
+
+def _number(value: Any) -> int | float | None:
+    """A finite int/float, else None; bool is excluded because True is not a byte count."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _flag(value: Any) -> bool | None:
+    """A real boolean, else None: a missing ``up`` must not read as "down"."""
+    return value if isinstance(value, bool) else None
+
+
+def _dict(value: Any) -> dict:
+    """The value when it is a dict, else an empty dict, so lookups never raise on odd payloads."""
+    return value if isinstance(value, dict) else {}
+
+
+_NATURAL_CHUNK = re.compile(r"(\d+)")
+
+
+def natural_key(value: str | None) -> tuple:
+    """Sort key that orders embedded numbers by value: ge-0/0/2 before ge-0/0/10.
+
+    re.split with a capturing group always alternates text, number, text..., so equal positions
+    of two keys always hold the same type and tuples compare without TypeError. None sorts last.
+    """
+    if value is None:
+        return ((1,),)
+    parts = _NATURAL_CHUNK.split(value.casefold())
+    return ((0,), *(int(part) if i % 2 else part for i, part in enumerate(parts)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Interface names
+# ---------------------------------------------------------------------------------------------
+
+_UNIT = re.compile(r"^(?P<physical>.+)\.(?P<unit>\d+)$")
+
+
+def split_interface(name: str) -> tuple[str, int | None]:
+    """Split ``ge-0/0/0.100`` into (``ge-0/0/0``, 100); no unit suffix gives (name, None)."""
+    match = _UNIT.match(name)
+    if match is None:
+        return name, None
+    return match.group("physical"), int(match.group("unit"))
+
+
+def canonical_interface(name: str) -> str:
+    """Drop a ``.0`` unit: Junos unit 0 is the untagged interface the config calls ``ge-0/0/0``."""
+    physical, unit = split_interface(name)
+    return physical if unit == 0 else name
+
+
+def _vlan_number(value: Any) -> int | None:
+    """A VLAN id as int (1..4094) from an int or a digit string; 0 and junk mean untagged/unknown."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    number = _number(value)
+    if number is None or isinstance(number, float) or not 0 < number <= 4094:
+        return None
+    return number
+
+
+def _logical_key(name: str, vlan: Any = None) -> tuple[str, int]:
+    """Identity of a logical interface: (physical port, VLAN or unit, 0 when untagged).
+
+    The VLAN wins over the unit number because Mist may carry a tagged WAN on unit 0
+    (``ge-0/0/0.0`` with vlan 100); otherwise the unit number is the VLAN by convention.
+    """
+    physical, unit = split_interface(name)
+    return physical, _vlan_number(vlan) or unit or 0
+
+
+_RANGE = re.compile(r"^(?P<prefix>.+/)(?P<first>\d+)-(?P<last>\d+)$")
+_MAX_RANGE = 256  # a port range never spans more ports than a gateway has; refuse absurd ones
+
+
+def _expand_port_key(key: str) -> list[str]:
+    """Expand a port_config range key (``ge-0/0/0-3``) into its interfaces; other keys stay whole.
+
+    Comma lists (``ge-0/0/0,ge-1/0/0``) describe one aggregated/redundant interface, so they stay
+    one entry rather than becoming several WAN circuits.
+    """
+    match = _RANGE.match(key)
+    if match is None:
+        return [key]
+    first, last = int(match.group("first")), int(match.group("last"))
+    if last < first or last - first >= _MAX_RANGE:
+        return [key]
+    return [f"{match.group('prefix')}{n}" for n in range(first, last + 1)]
+
+
+def _expanded_port_config(port_config: Any) -> dict[str, dict]:
+    """port_config keyed by single interface names, so template and device keys can be compared."""
+    expanded: dict[str, dict] = {}
+    for key, entry in _dict(port_config).items():
+        if isinstance(key, str) and isinstance(entry, dict):
+            for name in _expand_port_key(key.strip()):
+                expanded[name] = entry
+    return expanded
+
+
+# ---------------------------------------------------------------------------------------------
+# Site variables and configuration merge
+# ---------------------------------------------------------------------------------------------
+
+_VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+
+
+def resolve_vars(value: Any, variables: Mapping[str, Any] | None) -> Any:
+    """Replace ``{{name}}`` placeholders from ``variables`` in strings, dict keys and lists.
+
+    Unknown names are kept verbatim so a user sees which variable is unresolved instead of an
+    empty cell that hides the problem.
+    """
+    if not variables:
+        return value
+    if isinstance(value, str):
+        return _VARIABLE.sub(lambda m: _substitute(m, variables), value)
+    if isinstance(value, dict):
+        return {resolve_vars(k, variables): resolve_vars(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_vars(item, variables) for item in value]
+    return value
+
+
+def _substitute(match: re.Match, variables: Mapping[str, Any]) -> str:
+    """One placeholder's replacement; only scalar values are substituted."""
+    replacement = variables.get(match.group(1))
+    if isinstance(replacement, str | int | float) and not isinstance(replacement, bool):
+        return str(replacement)
+    return match.group(0)
+
+
+def effective_port_config(base: Any, device: Any) -> dict[str, dict]:
+    """Base port_config (template or device profile) overlaid per interface by the device's own.
+
+    A device entry replaces the base entry as a whole, as Mist does when it compiles the config.
+    """
+    merged = _expanded_port_config(base)
+    merged.update(_expanded_port_config(device))
+    return merged
+
+
+def _overridden(name: str, base: dict[str, dict], device: dict[str, dict] | None) -> bool | None:
+    """Whether the device config defines ``name`` differently from its base; None if not fetched."""
+    if device is None:
+        return None
+    return name in device and device[name] != base.get(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Addresses
+# ---------------------------------------------------------------------------------------------
+
+
+def normalise_netmask(mask: Any) -> str | None:
+    """Netmask as CIDR ``/29`` from ``/29``, ``29`` or ``255.255.255.248``.
+
+    Anything else (an unresolved ``{{var}}``, a non-contiguous mask) is returned as given, because
+    rewriting it would hide a configuration problem; absent or empty gives None.
+    """
+    if isinstance(mask, int) and not isinstance(mask, bool):
+        mask = str(mask)
+    text = _text(mask)
+    if text is None:
+        return None
+    text = text.strip()
+    bits = text[1:] if text.startswith("/") else text
+    if bits.isdigit() and 0 <= int(bits) <= 32:
+        return f"/{int(bits)}"
+    try:
+        return f"/{ipaddress.IPv4Network(f'0.0.0.0/{text}').prefixlen}"
+    except ValueError:
+        return text
+
+
+def _split_address(address: str) -> tuple[str, str | None]:
+    """``203.0.113.10/29`` -> (``203.0.113.10``, ``/29``); a bare address keeps netmask None."""
+    ip, _, bits = address.strip().partition("/")
+    return ip, normalise_netmask(bits) if bits else None
+
+
+def _runtime_address(if_entry: dict) -> tuple[str, str | None] | None:
+    """The interface's live address from if_stat ``ips``, preferring IPv4 (what the CIDR column shows)."""
+    raw = if_entry.get("ips")
+    ips = [ip for ip in raw if _text(ip)] if isinstance(raw, list) else []
+    if not ips:
+        return None
+    ipv4 = [ip for ip in ips if ":" not in ip]
+    return _split_address((ipv4 or ips)[0])
+
+
+_ADDRESS_MODES = {"dhcp": "DHCP", "static": "Static", "pppoe": "PPPoE"}
+
+
+def _address_mode(value: Any) -> str | None:
+    """Config ``type`` / if_stat ``address_mode`` as the label users know (DHCP, Static, PPPoE)."""
+    text = _text(value)
+    if text is None:
+        return None
+    return _ADDRESS_MODES.get(text.strip().casefold(), text)
+
+
+# ---------------------------------------------------------------------------------------------
+# One gateway's WAN interfaces, gathered from config, if_stat and port stats
+# ---------------------------------------------------------------------------------------------
+
+
+class _Interface:
+    """Working record while the sources of one WAN interface are matched together."""
+
+    __slots__ = ("name", "config", "if_entry", "port", "parent_port", "override")
+
+    def __init__(self, name: str, config: dict | None = None, override: bool | None = None) -> None:
+        self.name = name
+        self.config = config
+        self.if_entry: dict | None = None
+        self.port: dict | None = None
+        self.parent_port: dict | None = None
+        self.override = override
+
+    @property
+    def physical(self) -> str:
+        return split_interface(self.name)[0]
+
+    @property
+    def logical_key(self) -> tuple[str, int]:
+        vlan = _dict(self.config).get("vlan_id")
+        if vlan is None and self.if_entry is not None:
+            vlan = self.if_entry.get("vlan")
+        return _logical_key(self.name, vlan)
+
+    @property
+    def wan_name(self) -> str | None:
+        return _text(_dict(self.config).get("name")) or _text(_dict(self.if_entry).get("wan_name"))
+
+
+def _if_stat_entries(if_stat: Any) -> list[tuple[str, dict]]:
+    """(logical interface name, entry) pairs from if_stat, whether a dict (the API) or a list.
+
+    The dict key is the logical interface (``ge-0/0/0.0``) and ``port_id`` the physical port; when
+    the key does not look like an interface of that port we rebuild the name from port_id + vlan.
+    """
+    if isinstance(if_stat, dict):
+        items = [(key, entry) for key, entry in if_stat.items() if isinstance(entry, dict)]
+    elif isinstance(if_stat, list):
+        items = [(_text(e.get("name")) or "", e) for e in if_stat if isinstance(e, dict)]
+    else:
+        return []
+    entries = []
+    for key, entry in items:
+        name = _if_stat_name(str(key), entry)
+        if name:
+            entries.append((canonical_interface(name), entry))
+    return entries
+
+
+def _if_stat_name(key: str, entry: dict) -> str | None:
+    """Logical interface name of one if_stat entry (see :func:`_if_stat_entries`)."""
+    port_id = _text(entry.get("port_id"))
+    if port_id is None or key == port_id or key.startswith(port_id + "."):
+        return key or port_id
+    vlan = _vlan_number(entry.get("vlan"))
+    return f"{port_id}.{vlan}" if vlan else port_id
+
+
+def _find(
+    interfaces: list[_Interface], name: str, vlan: Any = None, wan_name: Any = None
+) -> _Interface | None:
+    """The interface a runtime record belongs to: same name, else same logical key, else WAN name."""
+    for iface in interfaces:
+        if iface.name == name:
+            return iface
+    key = _logical_key(name, vlan)
+    for iface in interfaces:
+        if iface.logical_key == key:
+            return iface
+    wan_name = _text(wan_name)
+    for iface in interfaces:
+        if wan_name is not None and iface.wan_name == wan_name:
+            return iface
+    return None
+
+
+def _wan_interfaces(
+    merged: dict[str, dict],
+    base: dict[str, dict],
+    device: dict[str, dict] | None,
+    if_stat: Any,
+    ports: Any,
+) -> list[_Interface]:
+    """Every WAN interface of a gateway with its config, if_stat entry and port stats attached.
+
+    Config is authoritative on usage: an interface the config defines as LAN is never shown as WAN
+    even if a runtime record claims so. Runtime WAN interfaces the config does not know (config not
+    available, or an interface the template does not describe) still get a row.
+    """
+    interfaces = [
+        _Interface(canonical_interface(name), entry, _overridden(name, base, device))
+        for name, entry in merged.items()
+        if _text(entry.get("usage")) == "wan"
+    ]
+    non_wan = {canonical_interface(n) for n, e in merged.items() if e.get("usage") not in (None, "wan")}
+    unknown_override = None if device is None else False
+
+    for name, entry in _if_stat_entries(if_stat):
+        iface = _find(interfaces, name, entry.get("vlan"), entry.get("wan_name"))
+        if iface is None and entry.get("port_usage") == "wan" and name not in non_wan:
+            iface = _Interface(name, override=unknown_override)
+            interfaces.append(iface)
+        if iface is not None and iface.if_entry is None:
+            iface.if_entry = entry
+
+    for port in ports if isinstance(ports, list) else []:
+        _attach_port_stats(interfaces, port, non_wan, unknown_override)
+    return interfaces
+
+
+def _attach_port_stats(
+    interfaces: list[_Interface], port: Any, non_wan: set[str], unknown_override: bool | None
+) -> None:
+    """Attach one port-stats record to the row of the same name, or as parent of its sub-interfaces."""
+    port_id = _text(_dict(port).get("port_id"))
+    if port_id is None:
+        return
+    port_id = canonical_interface(port_id)
+    exact = next((iface for iface in interfaces if iface.name == port_id), None)
+    if exact is not None:
+        exact.port = port
+        return
+    children = [iface for iface in interfaces if iface.physical == port_id]
+    for child in children:
+        child.parent_port = port
+    if not children and port.get("port_usage") == "wan" and port_id not in non_wan:
+        iface = _Interface(port_id, override=unknown_override)
+        iface.port = port
+        interfaces.append(iface)
+
+
+# ---------------------------------------------------------------------------------------------
+# Peer paths
+# ---------------------------------------------------------------------------------------------
+
+
+def attribute_peer_path(port_id: Any, ports: Iterable[Mapping[str, Any]]) -> str | None:
+    """Name of the WAN port row a peer path counts toward, or None when it cannot be told.
+
+    1. The row with the same interface name (``ge-0/0/0.0`` and ``ge-0/0/0`` are the same).
+    2. The row with the same logical interface: a path on ``ge-0/0/0.100`` counts for a row
+       ``ge-0/0/0`` configured with ``vlan_id`` 100.
+    3. A path reported on the physical port (``ge-0/0/0``) when that port has no row of its own
+       but exactly one sub-interface row (``ge-0/0/0.100``): the path can only run over that
+       circuit. With several sub-interface rows on the port we do not guess; the path stays
+       unattributed (counted on no row) rather than counted twice or on the wrong circuit.
+    """
+    name = _text(port_id)
+    if name is None:
+        return None
+    name = canonical_interface(name.strip())
+    rows = [(row["name"], row.get("vlan_id")) for row in ports]
+    if any(row_name == name for row_name, _ in rows):
+        return name
+    key = _logical_key(name)
+    same_key = [row_name for row_name, vlan in rows if _logical_key(row_name, vlan) == key]
+    if len(same_key) == 1:
+        return same_key[0]
+    physical, unit = split_interface(name)
+    on_port = [row_name for row_name, _ in rows if split_interface(row_name)[0] == physical]
+    if not unit and len(on_port) == 1:
+        return on_port[0]
+    return None
+
+
+def _count_peers(port_rows: list[PortRow], vpn_peers: Any) -> None:
+    """Fill peers_up/peers_total; they stay None when the stats carried no vpn_peers at all."""
+    if not isinstance(vpn_peers, list):
+        return
+    for row in port_rows:
+        row["peers_up"], row["peers_total"] = 0, 0
+    by_name = {row["name"]: row for row in port_rows}
+    for path in vpn_peers:
+        owner = attribute_peer_path(_dict(path).get("port_id"), port_rows)
+        if owner is None:
+            continue
+        by_name[owner]["peers_total"] += 1
+        if path.get("up") is True:
+            by_name[owner]["peers_up"] += 1
+
+
+def _peer_path_row(path: dict) -> PeerPathRow:
+    """One vpn_peers entry reduced to the PeerPathRow fields, unknowns None."""
+    return PeerPathRow(
+        port_id=_text(path.get("port_id")),
+        vpn_name=_text(path.get("vpn_name")),
+        peer_router_name=_text(path.get("peer_router_name")),
+        peer_port_id=_text(path.get("peer_port_id")),
+        up=_flag(path.get("up")),
+        is_active=_flag(path.get("is_active")),
+        type=_text(path.get("type")),
+        latency=_number(path.get("latency")),
+        loss=_number(path.get("loss")),
+        jitter=_number(path.get("jitter")),
+        mos=_number(path.get("mos")),
+        uptime=_number(path.get("uptime")),
+        mtu=_number(path.get("mtu")),
+        hop_count=_number(path.get("hop_count")),
+    )
+
+
+def _same_logical(port_id: str | None, target: str) -> bool:
+    """Whether a path's port is the target interface (``ge-0/0/0.0`` is ``ge-0/0/0``)."""
+    if port_id is None:
+        return False
+    return _logical_key(canonical_interface(port_id.strip())) == _logical_key(target)
+
+
+_UP_ORDER = {False: 0, None: 1, True: 2}  # down first, then unknown, then up: problems on top
+
+
+def peer_path_rows(
+    vpn_peers: Any, port_id: str | None = None, ports: Iterable[Mapping[str, Any]] | None = None
+) -> list[PeerPathRow]:
+    """Peer paths as PeerPathRows, down paths first, then by VPN name and peer.
+
+    With ``port_id`` only the paths of that WAN port are kept. Pass the gateway's PortRows as
+    ``ports`` so the same attribution as ``peers_up``/``peers_total`` applies (see
+    :func:`attribute_peer_path`); without them only paths reported on that very interface match,
+    because telling whether a physical-port path belongs to a sub-interface needs the other rows.
+    """
+    rows = [_peer_path_row(path) for path in vpn_peers or [] if isinstance(path, dict)]
+    if port_id is not None:
+        target = canonical_interface(port_id)
+        if ports is not None:
+            known = list(ports)
+            rows = [row for row in rows if attribute_peer_path(row["port_id"], known) == target]
+        else:
+            rows = [row for row in rows if _same_logical(row["port_id"], target)]
+    rows.sort(
+        key=lambda r: (
+            _UP_ORDER[r["up"]],
+            natural_key(r["vpn_name"]),
+            natural_key(r["peer_router_name"]),
+            natural_key(r["peer_port_id"]),
+        )
+    )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Port rows
+# ---------------------------------------------------------------------------------------------
+
+
+def _first(*values: Any) -> Any:
+    """First value that is not None (0 and False are real values and win)."""
+    return next((value for value in values if value is not None), None)
+
+
+def _port_row(iface: _Interface, sole_on_port: bool) -> PortRow:
+    """Build one PortRow from the matched sources of an interface.
+
+    Precedence: live data describes what is, config what should be. Addresses come from if_stat
+    (a DHCP lease is only known at run time), then config. Counters come from the port's own stats,
+    then if_stat, then the physical parent port, the latter only when this is the port's only WAN
+    circuit (the parent counts every VLAN on the wire).
+    """
+    config = _dict(iface.config)
+    ip_config = _dict(config.get("ip_config"))
+    if_entry = _dict(iface.if_entry)
+    port, parent = _dict(iface.port), _dict(iface.parent_port)
+    shared = parent if sole_on_port else {}
+
+    address = _runtime_address(if_entry)
+    config_type = _address_mode(ip_config.get("type")) or ("DHCP" if iface.config is not None else None)
+    if address is None and config_type != "DHCP":
+        ip_text = _text(ip_config.get("ip"))
+        address = _split_address(ip_text) if ip_text else None
+        if address is not None and address[1] is None:
+            address = (address[0], normalise_netmask(ip_config.get("netmask")))
+    config_gateway = _text(ip_config.get("gateway")) if config_type != "DHCP" else None
+    physical, unit = split_interface(iface.name)
+    config_vlan = config.get("vlan_id")
+
+    return PortRow(
+        name=iface.name,
+        wan_name=iface.wan_name,
+        description=_text(config.get("description")) or _text(port.get("port_desc")),
+        enabled=_enabled(iface.config, port),
+        up=_first(_flag(port.get("up")), _flag(if_entry.get("up")), _flag(parent.get("up"))),
+        gateway=_text(if_entry.get("gateway")) or config_gateway,
+        ip=address[0] if address else None,
+        netmask=address[1] if address else None,
+        vlan_id=_first(
+            _vlan_number(config_vlan),
+            _text(config_vlan),  # an unresolved {{var}} is shown as-is
+            _vlan_number(if_entry.get("vlan")),
+            _vlan_number(unit),
+        ),
+        type=config_type if iface.config is not None else _address_mode(if_entry.get("address_mode")),
+        override=iface.override,
+        peers_up=None,
+        peers_total=None,
+        rx_bytes=_counter("rx_bytes", port, if_entry, shared),
+        tx_bytes=_counter("tx_bytes", port, if_entry, shared),
+        speed=_speed(port) or _speed(parent),
+    )
+
+
+def _counter(field: str, *sources: dict) -> int | float | None:
+    """The first source that reports the counter; a reported 0 is kept, an absent one is None."""
+    return _first(*(_number(source.get(field)) for source in sources))
+
+
+def _enabled(config: dict | None, port: dict) -> bool | None:
+    """Admin state: config ``disabled`` (absent means enabled), else port stats ``disabled``."""
+    if config is not None:
+        return config.get("disabled") is not True
+    disabled = _flag(port.get("disabled"))
+    return None if disabled is None else not disabled
+
+
+def _speed(port: dict) -> int | float | None:
+    """Link speed in Mbps; 0 (what a down link reports) is "unknown", not a speed."""
+    speed = _number(port.get("speed"))
+    return speed if speed else None
+
+
+def build_port_rows(
+    stat: dict,
+    base_port_config: Any,
+    device_port_config: Any,
+    device_config_known: bool,
+    variables: Mapping[str, Any] | None = None,
+) -> list[PortRow]:
+    """The WAN PortRows of one gateway, naturally sorted by interface name.
+
+    ``base_port_config`` is the template's or device profile's port_config, ``device_port_config``
+    the device's own (None when not fetched: then ``device_config_known`` is False and every
+    ``override`` is None).
+    """
+    base = _expanded_port_config(resolve_vars(base_port_config, variables))
+    device = (
+        _expanded_port_config(resolve_vars(device_port_config, variables)) if device_config_known else None
+    )
+    merged = {**base, **(device or {})}
+    interfaces = _wan_interfaces(merged, base, device, stat.get("if_stat"), stat.get("ports"))
+    per_port: dict[str, int] = {}
+    for iface in interfaces:
+        per_port[iface.physical] = per_port.get(iface.physical, 0) + 1
+    rows = [_port_row(iface, per_port[iface.physical] == 1) for iface in interfaces]
+    _count_peers(rows, stat.get("vpn_peers"))
+    rows.sort(key=lambda row: natural_key(row["name"]))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Gateway rows
+# ---------------------------------------------------------------------------------------------
+
+
+def _index(items: Any, key: str = "id") -> dict[str, dict]:
+    """List of dicts indexed by one field, skipping entries without it."""
+    return {
+        item[key]: item
+        for item in items or []
+        if isinstance(item, dict) and isinstance(item.get(key), str) and item.get(key)
+    }
+
+
+def _is_gateway(stat: Any) -> bool:
+    """Gateway stats rows only; the org stats endpoint can answer other device types too."""
+    return isinstance(stat, dict) and stat.get("type") in (None, "gateway")
+
+
+def _config_base(
+    stat: dict,
+    site: dict,
+    inventory_item: dict,
+    device_config: dict | None,
+    templates: dict[str, dict],
+    profiles: dict[str, dict],
+) -> tuple[Any, list[str]]:
+    """(base port_config, what could not be found): the device profile for a hub, else the template.
+
+    A gateway with a device profile is a hub and Mist ignores the site's gateway template for it.
+    """
+    profile_id = _first(
+        _text(_dict(device_config).get("deviceprofile_id")),
+        _text(inventory_item.get("deviceprofile_id")),
+        _text(stat.get("deviceprofile_id")),
+    )
+    if profile_id is not None:
+        profile = profiles.get(profile_id)
+        return (profile.get("port_config"), []) if profile else (None, ["device_profile"])
+    template_id = _text(site.get("gatewaytemplate_id"))
+    if template_id is None:
+        return None, []
+    template = templates.get(template_id)
+    return (template.get("port_config"), []) if template else (None, ["template"])
+
+
+def _missing_stats(stat: dict) -> list[str]:
+    """Runtime parts the stats row did not carry (absent, not merely empty)."""
+    return [part for part in ("if_stat", "ports", "vpn_peers") if stat.get(part) is None]
+
+
+def build_gateway_row(
+    stat: dict,
+    site: dict | None,
+    inventory_item: dict | None,
+    device_config: dict | None,
+    templates: dict[str, dict],
+    profiles: dict[str, dict],
+) -> GatewayRow:
+    """One GatewayRow from a gateway stats row and whatever config is known for it.
+
+    ``device_config`` None means "not fetched yet" (override flags None); an empty dict means
+    fetched and defining nothing.
+    """
+    site = _dict(site)
+    base, missing = _config_base(stat, site, _dict(inventory_item), device_config, templates, profiles)
+    variables = {**_dict(site.get("vars")), **_dict(_dict(device_config).get("vars"))}
+    ports = build_port_rows(
+        stat,
+        base,
+        _dict(device_config).get("port_config"),
+        device_config is not None,
+        variables,
+    )
+    site_id = _text(stat.get("site_id"))
+    if site_id is not None and not site:
+        missing.append("site")
+    return GatewayRow(
+        id=_text(stat.get("id")),
+        name=_text(stat.get("name")) or _text(stat.get("hostname")),
+        site_id=site_id,
+        site_name=_text(site.get("name")),
+        model=_text(stat.get("model")),
+        status=_text(stat.get("status")),
+        ext_ip=_text(stat.get("ext_ip")),
+        uptime=_number(stat.get("uptime")),
+        mac=_text(stat.get("mac")),
+        ports=ports,
+        missing=_missing_stats(stat) + missing,
+    )
+
+
+def build_gateway_rows(
+    stats: list[dict],
+    sites: list[dict],
+    templates: list[dict],
+    device_profiles: list[dict],
+    inventory: list[dict],
+    device_configs: Mapping[str, dict] | None = None,
+) -> list[GatewayRow]:
+    """GatewayRows for every gateway in ``stats``, sorted by site name then gateway name.
+
+    ``device_configs`` maps device id -> device config (``getSiteDevice``); a gateway absent from
+    it (or the whole argument None) has not been fetched, so its ``override`` flags are None.
+    Inventory is matched by device id, else by MAC, and supplies hubs' ``deviceprofile_id``.
+    """
+    sites_by_id, template_by_id = _index(sites), _index(templates)
+    profile_by_id = _index(device_profiles)
+    inventory_by_id, inventory_by_mac = _index(inventory), _index(inventory, "mac")
+    configs = device_configs or {}
+    rows = []
+    for stat in stats or []:
+        if not _is_gateway(stat):
+            continue
+        device_id, mac = stat.get("id"), stat.get("mac")
+        rows.append(
+            build_gateway_row(
+                stat,
+                sites_by_id.get(stat.get("site_id")),
+                inventory_by_id.get(device_id) or inventory_by_mac.get(mac),
+                configs.get(device_id) if isinstance(device_id, str) else None,
+                template_by_id,
+                profile_by_id,
+            )
+        )
+    rows.sort(key=lambda row: (natural_key(row["site_name"]), natural_key(row["name"]), row["mac"] or ""))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary and filtering
+# ---------------------------------------------------------------------------------------------
+
+
+def summarize(rows: Iterable[GatewayRow]) -> Summary:
+    """Counts for the summary cards; a port of unknown state is not counted as up."""
+    rows = list(rows)
+    return Summary(
+        gateways=len(rows),
+        connected=sum(1 for row in rows if row["status"] == "connected"),
+        wan_ports=sum(len(row["ports"]) for row in rows),
+        wan_ports_up=sum(1 for row in rows for port in row["ports"] if port["up"] is True),
+    )
+
+
+def _compact_mac(value: str) -> str:
+    """MAC without separators, so ``00:11:22`` finds ``001122`` as Mist stores it."""
+    return re.sub(r"[\s:.\-]", "", value)
+
+
+def filter_rows(
+    rows: Iterable[GatewayRow], site_id: str | None = None, query: str | None = None
+) -> list[GatewayRow]:
+    """Rows of one site and/or matching a case-insensitive search.
+
+    The search matches a substring of the gateway name, site name, external IP or MAC (with or
+    without separators). A blank query filters nothing.
+    """
+    needle = (query or "").strip().casefold()
+    selected = []
+    for row in rows:
+        if site_id and row["site_id"] != site_id:
+            continue
+        if needle and not _matches(row, needle):
+            continue
+        selected.append(row)
+    return selected
+
+
+def _matches(row: GatewayRow, needle: str) -> bool:
+    """Whether ``needle`` (already casefolded) occurs in one of the searchable fields."""
+    fields = [row["name"], row["site_name"], row["ext_ip"], row["mac"]]
+    if any(needle in value.casefold() for value in fields if value):
+        return True
+    compact = _compact_mac(needle)
+    return bool(compact) and bool(row["mac"]) and compact in _compact_mac(row["mac"].casefold())

@@ -1,0 +1,178 @@
+// Chart.js configuration for the traffic modal. Chart.js is vendored
+// (static/vendor/chart.umd.min.js, loaded as a classic deferred script) and used
+// with a linear x axis of epoch milliseconds, so no date adapter is needed: tick
+// and tooltip labels are formatted here, in the browser's local time.
+import { bpsUnitFor, formatBps, formatDateTime, formatTick, formatNumber } from './format.js';
+
+const COLORS = {
+  rx: '#E20074',      // magenta accent: receive
+  tx: '#3BA7FF',      // blue: transmit
+  latency: '#F5A524',
+  jitter: '#8F7CFF',
+  loss: '#FF5C7A',
+  grid: 'rgba(255,255,255,0.07)',
+  text: '#AEB6C4',
+};
+
+/** Convert the series' timestamps (epoch seconds per Mist, ms tolerated) to ms. */
+export function toMillis(timestamps) {
+  return timestamps.map((t) => (t < 1e12 ? t * 1000 : t));
+}
+
+const points = (xs, ys) => xs.map((x, i) => ({ x, y: ys && ys[i] !== undefined ? ys[i] : null }));
+
+function maxOf(...arrays) {
+  let max = 0;
+  for (const values of arrays) for (const v of values || []) if (typeof v === 'number' && v > max) max = v;
+  return max;
+}
+
+function xAxis(xs, spanMs) {
+  const multiDay = spanMs > 36 * 3600 * 1000;
+  return {
+    type: 'linear',
+    min: xs.length ? xs[0] : undefined,
+    max: xs.length ? xs[xs.length - 1] : undefined,
+    grid: { color: COLORS.grid },
+    ticks: {
+      color: COLORS.text,
+      maxRotation: 0,
+      autoSkipPadding: 24,
+      callback: (value) => formatTick(value, multiDay),
+    },
+  };
+}
+
+function baseOptions() {
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,            // redraws on window switches should be instant
+    parsing: false,              // data is already {x, y}
+    normalized: true,
+    spanGaps: false,             // a missing sample is a gap, never a line across it
+    interaction: { mode: 'index', intersect: false },
+    plugins: {
+      legend: { labels: { color: COLORS.text, boxWidth: 14, usePointStyle: false } },
+      tooltip: {
+        callbacks: {
+          title: (items) => (items.length ? formatDateTime(items[0].parsed.x) : ''),
+        },
+      },
+    },
+  };
+}
+
+/** Dataset for a horizontal dashed reference line (95th percentile) across the window. */
+function percentileLine(label, value, xs, color) {
+  const data = typeof value === 'number' && xs.length ? [{ x: xs[0], y: value }, { x: xs[xs.length - 1], y: value }] : [];
+  return {
+    label,
+    data,
+    borderColor: color,
+    backgroundColor: color,
+    borderDash: [6, 4],
+    borderWidth: 1.5,
+    pointRadius: 0,
+    pointHoverRadius: 0,
+    fill: false,
+    isReferenceLine: true,
+  };
+}
+
+export function trafficChartConfig(series) {
+  const xs = toMillis(series.timestamps || []);
+  const rxP95 = series.stats && series.stats.rx ? series.stats.rx.p95 : null;
+  const txP95 = series.stats && series.stats.tx ? series.stats.tx.p95 : null;
+  const unit = bpsUnitFor(maxOf(series.rx_bps, series.tx_bps, [rxP95, txP95]));
+  const line = (label, ys, color) => ({
+    label,
+    data: points(xs, ys),
+    borderColor: color,
+    backgroundColor: `${color}33`,
+    borderWidth: 2,
+    pointRadius: xs.length <= 48 ? 2 : 0,
+    pointHoverRadius: 4,
+    fill: false,
+    tension: 0.2,
+  });
+  const options = baseOptions();
+  options.scales = {
+    x: xAxis(xs, xs.length ? xs[xs.length - 1] - xs[0] : 0),
+    y: {
+      beginAtZero: true,
+      grid: { color: COLORS.grid },
+      title: { display: true, text: unit.label, color: COLORS.text },
+      ticks: { color: COLORS.text, callback: (v) => formatNumber(v / unit.divisor, 2) },
+    },
+  };
+  options.plugins.tooltip.callbacks.label = (item) => {
+    const v = item.parsed.y;
+    return `${item.dataset.label}: ${v === null || Number.isNaN(v) ? 'no data' : formatBps(v)}`;
+  };
+  // Reference lines only need their legend entry and value, not a tooltip row per point.
+  options.plugins.tooltip.filter = (item) => !item.dataset.isReferenceLine;
+  return {
+    type: 'line',
+    data: {
+      datasets: [
+        line('RX', series.rx_bps, COLORS.rx),
+        line('TX', series.tx_bps, COLORS.tx),
+        percentileLine('RX 95th percentile', rxP95, xs, COLORS.rx),
+        percentileLine('TX 95th percentile', txP95, xs, COLORS.tx),
+      ],
+    },
+    options,
+  };
+}
+
+export function qualityChartConfig(series) {
+  const xs = toMillis(series.timestamps || []);
+  const line = (label, ys, color, axis) => ({
+    label,
+    data: points(xs, ys),
+    yAxisID: axis,
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: 1.5,
+    pointRadius: 0,
+    pointHoverRadius: 3,
+    fill: false,
+  });
+  const units = { y: 'ms', y1: '%' };
+  const options = baseOptions();
+  options.scales = {
+    x: xAxis(xs, xs.length ? xs[xs.length - 1] - xs[0] : 0),
+    y: {
+      beginAtZero: true,
+      position: 'left',
+      grid: { color: COLORS.grid },
+      title: { display: true, text: 'ms', color: COLORS.text },
+      ticks: { color: COLORS.text },
+    },
+    y1: {
+      beginAtZero: true,
+      suggestedMax: 5,
+      position: 'right',
+      grid: { drawOnChartArea: false },
+      title: { display: true, text: 'loss %', color: COLORS.text },
+      ticks: { color: COLORS.text },
+    },
+  };
+  options.plugins.tooltip.callbacks.label = (item) => {
+    const v = item.parsed.y;
+    const unit = units[item.dataset.yAxisID];
+    return `${item.dataset.label}: ${v === null || Number.isNaN(v) ? 'no data' : `${formatNumber(v, 2)} ${unit}`}`;
+  };
+  return {
+    type: 'line',
+    data: {
+      datasets: [
+        line('Latency (ms)', series.latency, COLORS.latency, 'y'),
+        line('Jitter (ms)', series.jitter, COLORS.jitter, 'y'),
+        line('Loss (%)', series.loss, COLORS.loss, 'y1'),
+      ],
+    },
+    options,
+  };
+}

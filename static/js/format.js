@@ -1,0 +1,93 @@
+// Display formatting. Unknown values (null/undefined) are rendered as an
+// em dash with a "not available" tooltip — never as 0, because a 0 would claim
+// a measurement the Mist API did not give us.
+import { el } from './dom.js';
+
+export const DASH = '—';
+
+export const isUnknown = (v) => v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v));
+
+/** A cell content for a value that is not available. */
+export function naNode() {
+  return el('span', { class: 'na', title: 'not available', text: DASH });
+}
+
+/** Text node for a value, or the "not available" dash. */
+export function valueNode(value, formatter = String) {
+  return isUnknown(value) || value === '' ? naNode() : document.createTextNode(formatter(value));
+}
+
+function scaled(value, units, base) {
+  let i = 0;
+  let v = Math.abs(value);
+  while (v >= base && i < units.length - 1) {
+    v /= base;
+    i += 1;
+  }
+  const digits = v >= 100 || i === 0 ? 0 : v >= 10 ? 1 : 2;
+  return `${value < 0 ? '-' : ''}${v.toFixed(digits)} ${units[i]}`;
+}
+
+/** Byte counters: decimal units so "KB/MB/GB/TB" mean exactly what they say. */
+export const formatBytes = (n) => scaled(n, ['B', 'KB', 'MB', 'GB', 'TB', 'PB'], 1000);
+
+/** Bit rates, scaled to bps/Kbps/Mbps/Gbps. */
+export const formatBps = (n) => scaled(n, ['bps', 'Kbps', 'Mbps', 'Gbps', 'Tbps'], 1000);
+
+/** Pick one unit for a whole axis so every tick uses the same scale. */
+export function bpsUnitFor(maxValue) {
+  const units = [['bps', 1], ['Kbps', 1e3], ['Mbps', 1e6], ['Gbps', 1e9], ['Tbps', 1e12]];
+  let chosen = units[0];
+  for (const unit of units) if (Math.abs(maxValue) >= unit[1]) chosen = unit;
+  return { label: chosen[0], divisor: chosen[1] };
+}
+
+/** PortRow.speed is in Mbps (as the Mist port stats report it). */
+export function formatSpeedMbps(mbps) {
+  if (mbps >= 1000) return `${+(mbps / 1000).toFixed(1)} Gbps`;
+  return `${+Number(mbps).toFixed(1)} Mbps`;
+}
+
+/** Seconds -> "12d 4h", "3h 12m", "5m 10s". */
+export function formatDuration(seconds) {
+  let s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86400); s -= d * 86400;
+  const h = Math.floor(s / 3600); s -= h * 3600;
+  const m = Math.floor(s / 60); s -= m * 60;
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+/** Local wall-clock time from epoch seconds. */
+export function formatClock(epochSeconds, withSeconds = true) {
+  const d = new Date(epochSeconds * 1000);
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return withSeconds ? `${hm}:${pad(d.getSeconds())}` : hm;
+}
+
+/** Local date and time from epoch milliseconds, for chart tooltips. */
+export function formatDateTime(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Axis tick label: time of day, with the date on multi-day windows. */
+export function formatTick(ms, multiDay) {
+  const d = new Date(ms);
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return multiDay ? `${d.getDate()} ${MONTHS[d.getMonth()]} ${hm}` : hm;
+}
+
+export const formatInt = (n) => Number(n).toLocaleString('en-US');
+
+export function formatNumber(n, digits = 1) {
+  return Number(n).toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+export const yesNo = (b) => (b ? 'yes' : 'no');

@@ -1,0 +1,322 @@
+// The gateway table: holds every loaded GatewayRow, filters them client-side and
+// builds DOM only for the visible page. A 10,000-gateway org is 10,000 plain
+// objects (cheap) but only PAGE_SIZE rows of DOM (what keeps the page smooth).
+import { el, $, $$, clear } from './dom.js';
+import {
+  valueNode, naNode, isUnknown, formatDuration, formatBytes, formatSpeedMbps, formatInt, yesNo,
+} from './format.js';
+
+export const PAGE_SIZE = 100;
+const GATEWAY_COLUMNS = 8;
+
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+export class GatewayTable {
+  /**
+   * @param {object} hooks  loadPorts(gateway) -> Promise<PortRow[]>,
+   *                        openTraffic(gateway, port, direction, opener), openPeers(gateway, port, opener)
+   */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.body = $('#gw-body');
+    this.rows = [];             // all gateways, each with a precomputed lowercase search key
+    this.byId = new Map();
+    this.filtered = [];
+    this.page = 0;
+    this.query = '';
+    this.siteId = '';
+    this.sort = { key: null, dir: 1 };
+    this.expanded = new Set();  // gateway ids whose ports are shown; survives refresh and paging
+    this.ports = new Map();     // gateway id -> {state: 'loading'|'ok'|'error', rows, error}
+
+    this.body.addEventListener('click', (event) => this.onClick(event));
+    $$('#gw-table thead button.sort').forEach((button) => {
+      button.addEventListener('click', () => this.sortBy(button.dataset.sort));
+    });
+    $('#pager').addEventListener('click', (event) => {
+      const button = event.target.closest('button[data-page]');
+      if (button) this.goTo(button.dataset.page);
+    });
+  }
+
+  /** Replace the data (first load or refresh), keeping filters, sort, page and expanded rows. */
+  setRows(gateways) {
+    this.rows = gateways.map((g) => ({
+      ...g,
+      // ports may be a count or (in some backends) the list itself; the table only needs the count.
+      port_count: Array.isArray(g.ports) ? g.ports.length : g.ports,
+      searchKey: `${g.name ?? ''}\n${g.site_name ?? ''}`.toLowerCase(),
+    }));
+    this.byId = new Map(this.rows.map((g) => [g.id, g]));
+    for (const id of this.expanded) if (!this.byId.has(id)) this.expanded.delete(id);
+    // Port rows of expanded gateways stay on screen but are marked stale, so the next
+    // render re-fetches them in the background instead of flashing "Loading…".
+    for (const [id, entry] of this.ports) {
+      if (this.expanded.has(id) && entry.state === 'ok') entry.stale = true;
+      else this.ports.delete(id);
+    }
+    this.applyFilter(false);
+  }
+
+  setFilter({ query = this.query, siteId = this.siteId } = {}) {
+    const changed = query !== this.query || siteId !== this.siteId;
+    this.query = query;
+    this.siteId = siteId;
+    if (changed) this.applyFilter(true);
+  }
+
+  applyFilter(resetPage) {
+    const q = this.query.trim().toLowerCase();
+    const site = this.siteId;
+    let out = this.rows;
+    if (site || q) out = out.filter((g) => (!site || g.site_id === site) && (!q || g.searchKey.includes(q)));
+    if (this.sort.key) out = this.sorted(out);
+    this.filtered = out;
+    if (resetPage) this.page = 0;
+    this.page = Math.min(this.page, Math.max(0, this.pageCount() - 1));
+    this.render();
+  }
+
+  sorted(list) {
+    const { key, dir } = this.sort;
+    // Unknown values sort last in both directions so they never hide the real extremes.
+    return [...list].sort((a, b) => {
+      const va = a[key];
+      const vb = b[key];
+      if (isUnknown(va) || va === '') return isUnknown(vb) || vb === '' ? 0 : 1;
+      if (isUnknown(vb) || vb === '') return -1;
+      if (typeof va === 'number' && typeof vb === 'number') return (va - vb) * dir;
+      return collator.compare(String(va), String(vb)) * dir;
+    });
+  }
+
+  sortBy(key) {
+    this.sort = { key, dir: this.sort.key === key ? -this.sort.dir : 1 };
+    $$('#gw-table thead th').forEach((th) => {
+      const button = th.querySelector('button.sort');
+      if (!button) return;
+      const active = button.dataset.sort === key;
+      th.setAttribute('aria-sort', active ? (this.sort.dir === 1 ? 'ascending' : 'descending') : 'none');
+    });
+    this.applyFilter(false);
+  }
+
+  pageCount() {
+    return Math.max(1, Math.ceil(this.filtered.length / PAGE_SIZE));
+  }
+
+  goTo(where) {
+    const last = this.pageCount() - 1;
+    const target = { first: 0, prev: this.page - 1, next: this.page + 1, last }[where];
+    const page = Math.min(Math.max(0, target), last);
+    if (page !== this.page) {
+      this.page = page;
+      this.render();
+      $('#table-wrap').scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  render() {
+    const start = this.page * PAGE_SIZE;
+    const visible = this.filtered.slice(start, start + PAGE_SIZE);
+    const fragment = document.createDocumentFragment();
+    for (const gateway of visible) {
+      fragment.append(this.gatewayRow(gateway));
+      if (this.expanded.has(gateway.id)) fragment.append(this.portsRow(gateway));
+    }
+    clear(this.body);
+    this.body.append(fragment);
+
+    const total = this.rows.length;
+    const shown = this.filtered.length;
+    const range = shown ? `${formatInt(start + 1)}–${formatInt(start + visible.length)} of ${formatInt(shown)}` : '0';
+    $('#table-count').textContent = shown === total
+      ? `Showing ${range} gateways`
+      : `Showing ${range} gateways (filtered from ${formatInt(total)})`;
+    $('#page-info').textContent = `Page ${formatInt(this.page + 1)} of ${formatInt(this.pageCount())}`;
+    const pager = $('#pager');
+    pager.querySelector('[data-page="first"]').disabled = this.page === 0;
+    pager.querySelector('[data-page="prev"]').disabled = this.page === 0;
+    pager.querySelector('[data-page="next"]').disabled = this.page >= this.pageCount() - 1;
+    pager.querySelector('[data-page="last"]').disabled = this.page >= this.pageCount() - 1;
+
+    const empty = $('#empty');
+    empty.hidden = shown !== 0;
+    if (!shown) empty.textContent = total ? 'No gateway matches the search or site filter.' : 'This organisation has no gateways.';
+  }
+
+  gatewayRow(g) {
+    const expanded = this.expanded.has(g.id);
+    const missing = Array.isArray(g.missing) ? g.missing : [];
+    const nameCell = el('td', { class: 'gw-name' }, el('span', { class: 'gw-name-text', text: g.name ?? '' }));
+    if (!g.name) nameCell.replaceChildren(naNode());
+    if (missing.length) {
+      nameCell.append(' ', el('span', {
+        class: 'badge badge-warn',
+        title: `Could not be fetched from Mist: ${missing.join(', ')}`,
+        text: 'partial',
+      }));
+    }
+    const status = String(g.status ?? '');
+    const statusCell = el('td', {},
+      status
+        ? el('span', { class: `pill ${status === 'connected' ? 'pill-ok' : 'pill-bad'}`, text: status })
+        : naNode());
+    return el('tr', { class: `gw-row${expanded ? ' is-expanded' : ''}`, dataset: { gatewayId: g.id } },
+      el('td', { class: 'col-expand' },
+        el('button', {
+          type: 'button',
+          class: 'expand-btn',
+          'aria-expanded': expanded ? 'true' : 'false',
+          'aria-label': `Show WAN ports of ${g.name ?? 'gateway'}`,
+          dataset: { action: 'expand' },
+        }, el('span', { class: 'chevron', 'aria-hidden': 'true', text: '▸' }))),
+      el('td', { class: 'gw-site' }, valueNode(g.site_name)),
+      nameCell,
+      el('td', {}, valueNode(g.model)),
+      statusCell,
+      el('td', { class: 'mono' }, valueNode(g.ext_ip)),
+      el('td', { class: 'num' }, valueNode(g.port_count)),
+      el('td', { class: 'num' }, valueNode(g.uptime, formatDuration)),
+    );
+  }
+
+  portsRow(g) {
+    const cell = el('td', { colspan: GATEWAY_COLUMNS, class: 'ports-cell' });
+    const entry = this.ports.get(g.id);
+    if (entry && entry.stale && !entry.refetching) {
+      entry.refetching = true;
+      this.fetchPorts(g);
+    }
+    if (!entry) {
+      this.fetchPorts(g);
+      cell.append(el('div', { class: 'muted small ports-loading', text: 'Loading WAN ports…' }));
+    } else if (entry.state === 'loading') {
+      cell.append(el('div', { class: 'muted small ports-loading', text: 'Loading WAN ports…' }));
+    } else if (entry.state === 'error') {
+      cell.append(el('div', { class: 'ports-error', text: `WAN ports not available: ${entry.error}` }));
+    } else {
+      cell.append(this.portsTable(g, entry.rows));
+    }
+    return el('tr', { class: 'ports-row', dataset: { portsOf: g.id } }, cell);
+  }
+
+  async fetchPorts(g) {
+    if (!this.ports.has(g.id)) this.ports.set(g.id, { state: 'loading' });
+    let next;
+    try {
+      next = { state: 'ok', rows: await this.hooks.loadPorts(g) };
+    } catch (err) {
+      next = { state: 'error', error: err.message };
+    }
+    // Collapsed meanwhile: forget the answer rather than caching it.
+    if (!this.expanded.has(g.id)) {
+      this.ports.delete(g.id);
+      return;
+    }
+    this.ports.set(g.id, next);
+    this.rerenderPorts(g.id);
+  }
+
+  /** Swap just one gateway's port row instead of redrawing the page. */
+  rerenderPorts(gatewayId) {
+    const g = this.byId.get(gatewayId);
+    const current = this.body.querySelector(`tr.ports-row[data-ports-of="${CSS.escape(gatewayId)}"]`);
+    if (g && current) current.replaceWith(this.portsRow(g));
+  }
+
+  portsTable(g, ports) {
+    if (!ports.length) return el('div', { class: 'muted small', text: 'No WAN ports on this gateway.' });
+    const headers = ['Port', 'WAN name', 'Description', 'Enabled', 'Up', 'Gateway', 'IP', 'Netmask', 'VLAN',
+      'Type', 'Override', 'Peers up/total', 'RX', 'TX', 'Speed'];
+    const numeric = new Set(['VLAN', 'Peers up/total', 'RX', 'TX', 'Speed']);
+    const tbody = el('tbody');
+    ports.forEach((p, index) => tbody.append(this.portRow(g, p, index)));
+    return el('table', { class: 'grid ports-table', 'aria-label': `WAN ports of ${g.name ?? 'gateway'}` },
+      el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col', class: numeric.has(h) ? 'num' : null, text: h })))),
+      tbody);
+  }
+
+  portRow(g, p, index) {
+    const ds = { gatewayId: g.id, portIndex: String(index) };
+    const upCell = isUnknown(p.up) ? naNode()
+      : el('span', { class: `pill ${p.up ? 'pill-ok' : 'pill-bad'}`, text: p.up ? 'up' : 'down' });
+
+    let peers;
+    if (isUnknown(p.peers_total) || isUnknown(p.peers_up)) {
+      peers = naNode();
+    } else {
+      const someDown = p.peers_up < p.peers_total;
+      peers = el('button', {
+        type: 'button',
+        class: `link-btn${someDown ? ' is-bad' : ''}`,
+        'aria-label': `Peer paths of ${p.name}: ${p.peers_up} of ${p.peers_total} up`,
+        dataset: { ...ds, action: 'peers' },
+        text: `${p.peers_up}/${p.peers_total}`,
+      });
+    }
+
+    // RX/TX open the traffic chart even when the counter is unknown: the
+    // time series comes from a different Mist API and may still exist.
+    const trafficButton = (direction, bytes) => el('button', {
+      type: 'button',
+      class: 'link-btn traffic-btn',
+      'aria-label': `${direction.toUpperCase()} traffic chart of ${p.name}`,
+      title: isUnknown(bytes) ? 'not available — click for the traffic chart' : 'Click for the traffic chart',
+      dataset: { ...ds, action: 'traffic', direction },
+    }, isUnknown(bytes) ? '—' : formatBytes(bytes));
+
+    return el('tr', { class: 'port-row' },
+      el('td', { class: 'mono port-name' }, valueNode(p.name)),
+      el('td', {}, valueNode(p.wan_name)),
+      el('td', { class: 'desc' }, valueNode(p.description)),
+      el('td', {}, valueNode(p.enabled, yesNo)),
+      el('td', {}, upCell),
+      el('td', { class: 'mono' }, valueNode(p.gateway)),
+      el('td', { class: 'mono' }, valueNode(p.ip)),
+      el('td', { class: 'mono' }, valueNode(p.netmask)),
+      el('td', { class: 'num' }, valueNode(p.vlan_id)),
+      el('td', {}, valueNode(p.type)),
+      el('td', {}, valueNode(p.override, yesNo)),
+      el('td', { class: 'num peers-cell' }, peers),
+      el('td', { class: 'num' }, trafficButton('rx', p.rx_bytes)),
+      el('td', { class: 'num' }, trafficButton('tx', p.tx_bytes)),
+      el('td', { class: 'num' }, valueNode(p.speed, formatSpeedMbps)),
+    );
+  }
+
+  onClick(event) {
+    const button = event.target.closest('button[data-action]');
+    if (!button) return;
+    const row = button.closest('[data-gateway-id]');
+    const gatewayId = button.dataset.gatewayId || (row && row.dataset.gatewayId);
+    const g = this.byId.get(gatewayId);
+    if (!g) return;
+    const action = button.dataset.action;
+    if (action === 'expand') {
+      this.toggle(g, button);
+      return;
+    }
+    const entry = this.ports.get(g.id);
+    const port = entry && entry.rows ? entry.rows[Number(button.dataset.portIndex)] : null;
+    if (!port) return;
+    if (action === 'traffic') this.hooks.openTraffic(g, port, button.dataset.direction, button);
+    if (action === 'peers') this.hooks.openPeers(g, port, button);
+  }
+
+  toggle(g, button) {
+    const tr = button.closest('tr');
+    if (this.expanded.has(g.id)) {
+      this.expanded.delete(g.id);
+      this.ports.delete(g.id);
+      const next = tr.nextElementSibling;
+      if (next && next.classList.contains('ports-row')) next.remove();
+    } else {
+      this.expanded.add(g.id);
+      tr.after(this.portsRow(g));
+    }
+    const open = this.expanded.has(g.id);
+    tr.classList.toggle('is-expanded', open);
+    button.setAttribute('aria-expanded', open ? 'true' : 'false');
+  }
+}

@@ -1,0 +1,21 @@
+// Error/info toasts. Messages come from the server's envelope, so they are set as text.
+import { el, $ } from './dom.js';
+
+const recent = new Map(); // message -> time shown; auto refresh must not stack the same error
+
+export function toast(message, kind = 'error', timeoutMs = 8000) {
+  const now = Date.now();
+  if (recent.has(message) && now - recent.get(message) < 10000) return;
+  recent.set(message, now);
+  const container = $('#toasts');
+  const close = el('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Dismiss', text: '✕' });
+  const node = el('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' },
+    el('span', { class: 'toast-text', text: message }), close);
+  const remove = () => {
+    node.remove();
+    recent.delete(message);
+  };
+  close.addEventListener('click', remove);
+  container.append(node);
+  if (timeoutMs) setTimeout(remove, timeoutMs);
+}

@@ -1,0 +1,55 @@
+"""Shared fixtures: apps built by the factory, in demo mode, against the simulated Mist cloud."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+
+DEMO_ENV_VARS = (
+    "MIST_APITOKEN",
+    "MIST_ORG_ID",
+    "MIST_HOST",
+    "MIST_DEMO",
+    "MIST_DEMO_GATEWAYS",
+    "MIST_DEMO_SEED",
+    "MIST_DEMO_LATENCY_MS",
+    "MIST_DEMO_RATE_LIMIT",
+    "MIST_DEMO_FAULT_RATE",
+    "MIST_DEMO_ADVERSARIAL",
+    "REDIS_URL",
+    "CACHE_TTL_SECONDS",
+    "ENRICH_BUDGET",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """No test sees the developer's .env or shell variables; each runs in an empty folder."""
+    for name in DEMO_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def make_demo_app():
+    """Build a demo-mode app; keyword arguments override Settings fields."""
+
+    def build(**overrides):
+        settings = {"demo": True, "demo_gateways": 40, "demo_seed": 7, "enrich_start_delay": 3600.0}
+        settings.update(overrides)
+        app = create_app(settings)
+        app.testing = True
+        return app
+
+    return build
+
+
+@pytest.fixture
+def demo_app(make_demo_app):
+    return make_demo_app()
+
+
+@pytest.fixture
+def client(demo_app):
+    return demo_app.test_client()
