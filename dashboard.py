@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import circuits
 import traffic
 from enrichment import ConfigEnricher
-from mist_connection import MistConnection, MistNotFound
+from mist_connection import MistConnection, MistError, MistNotFound
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +124,31 @@ class Dashboard:
         )
 
     def _build_table(self, org_id: str) -> dict:
+        """Gateway stats are essential; the reference data only enriches, so its failure degrades.
+
+        A reference source that cannot be fetched (after the connection's retries) is named in
+        ``incomplete``; the values it would have given stay null instead of turning into zeros.
+        """
         conn = self.conn
+        incomplete: list[str] = []
+
+        def optional(kind: str, fetch):
+            def run():
+                try:
+                    return self._reference(org_id, kind, fetch)
+                except MistError as exc:
+                    log.warning("table of %s built without %s: %s", org_id, kind, exc)
+                    incomplete.append(kind)
+                    return []
+
+            return run
+
         raw = conn.parallel(
             stats=lambda: conn.gateway_stats(org_id),
-            sites=lambda: self._reference(org_id, "sites", conn.sites),
-            templates=lambda: self._reference(org_id, "templates", conn.gateway_templates),
-            profiles=lambda: self._reference(org_id, "profiles", conn.device_profiles),
-            inventory=lambda: self._reference(org_id, "inventory", conn.gateway_inventory),
+            sites=optional("sites", conn.sites),
+            templates=optional("templates", conn.gateway_templates),
+            profiles=optional("profiles", conn.device_profiles),
+            inventory=optional("inventory", conn.gateway_inventory),
         )
         site_ids = sorted({g.get("site_id") for g in raw["stats"] if g.get("site_id")})
         configs = self.enricher.known_configs(org_id, site_ids)
@@ -145,7 +163,12 @@ class Dashboard:
             for g in raw["stats"]
             if g.get("id")
         }
-        return {"gateways": rows, "summary": circuits.summarize(rows), "peers": peers}
+        return {
+            "gateways": rows,
+            "summary": circuits.summarize(rows),
+            "peers": peers,
+            "incomplete": sorted(incomplete),
+        }
 
     def gateways(self, org_id: str, site_id: str | None = None, query: str | None = None) -> Answer:
         answer = self.table(org_id)
@@ -156,6 +179,7 @@ class Dashboard:
             "gateways": _plain(rows),
             "summary": answer.value["summary"],
             "filtered_summary": circuits.summarize(rows) if (site_id or query) else answer.value["summary"],
+            "incomplete": answer.value.get("incomplete", []),
             "enrichment": self.enricher.status(),
         }
         return Answer(data, answer.as_of, answer.stale)

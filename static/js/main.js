@@ -1,0 +1,205 @@
+// Page bootstrap: resolve the org, load sites and gateways, keep them refreshed,
+// and wire the toolbar, cards, status line and modals together.
+import { $, debounce } from './dom.js';
+import { getJSON, apiUrl, gatewayPath } from './api.js';
+import { formatClock, formatInt } from './format.js';
+import { GatewayTable } from './table.js';
+import { TrafficModal } from './traffic.js';
+import { PeersModal } from './peers.js';
+import { resolveOrganization, enableOrgSwitch } from './org.js';
+import { toast } from './toast.js';
+
+const body = document.body;
+const REFRESH_SECONDS = Math.max(5, Number(body.dataset.refreshSeconds) || 60);
+const STALE_RETRY_SECONDS = 5;   // the server refreshes stale data in the background; look again soon
+const SEARCH_DEBOUNCE_MS = 150;
+
+const state = {
+  loadedOnce: false,
+  loading: false,
+  timer: null,
+  asOf: null,
+};
+
+let table;
+
+function setCards(summary) {
+  const set = (id, value) => { $(id).textContent = value === null || value === undefined ? '—' : formatInt(value); };
+  set('#card-gateways', summary.gateways);
+  set('#card-connected', summary.connected);
+  set('#card-wan-ports', summary.wan_ports);
+  set('#card-active-ports', summary.wan_ports_up);
+  const pct = (part, whole) => (whole ? `${Math.round((part / whole) * 100)} % of ${formatInt(whole)}` : '');
+  $('#card-connected-sub').textContent = pct(summary.connected, summary.gateways);
+  $('#card-active-sub').textContent = pct(summary.wan_ports_up, summary.wan_ports);
+}
+
+function setFreshness(asOf, stale) {
+  state.asOf = asOf;
+  $('#as-of').textContent = asOf ? `data as of ${formatClock(asOf)}` : '';
+  $('#stale-note').hidden = !stale;
+}
+
+// ---- first-load progress -------------------------------------------------------
+let loadingTicker = null;
+
+function showLoading(on) {
+  $('#loading').hidden = !on;
+  clearInterval(loadingTicker);
+  if (!on) return;
+  const started = performance.now();
+  const tick = () => {
+    $('#loading-elapsed').textContent = `${Math.floor((performance.now() - started) / 1000)} s`;
+  };
+  tick();
+  loadingTicker = setInterval(tick, 250);
+}
+
+// ---- loading and refreshing ----------------------------------------------------
+async function loadGateways() {
+  if (state.loading) return;
+  state.loading = true;
+  clearTimeout(state.timer);
+  $('#refresh-btn').classList.add('is-busy');
+  $('#refresh-btn').disabled = true;
+  if (!state.loadedOnce) showLoading(true);
+  let nextIn = REFRESH_SECONDS;
+  try {
+    // The whole org is loaded once and filtered in the browser: the cards always
+    // describe the org, and typing in the search box costs no request.
+    const { data, asOf, stale } = await getJSON('/api/gateways');
+    table.setRows(Array.isArray(data.gateways) ? data.gateways : []);
+    setCards(data.summary || {});
+    setFreshness(asOf, stale);
+    if (stale) nextIn = STALE_RETRY_SECONDS;
+    if (!state.loadedOnce) {
+      state.loadedOnce = true;
+      $('#table-wrap').hidden = false;
+      $('#pager').hidden = false;
+    }
+    body.dataset.loaded = 'true';
+  } catch (err) {
+    toast(err.message);
+    if (!state.loadedOnce) {
+      const empty = $('#empty');
+      empty.hidden = false;
+      empty.textContent = `Gateways could not be loaded: ${err.message}. Retrying automatically; use Refresh to try now.`;
+      nextIn = Math.min(REFRESH_SECONDS, 15);
+    }
+  } finally {
+    showLoading(false);
+    state.loading = false;
+    $('#refresh-btn').classList.remove('is-busy');
+    $('#refresh-btn').disabled = false;
+    schedule(nextIn);
+  }
+  loadStatus();
+}
+
+function schedule(seconds) {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(() => {
+    // A hidden tab does not need fresh numbers; it refreshes when shown again.
+    if (document.hidden) state.dueWhileHidden = true;
+    else loadGateways();
+  }, seconds * 1000);
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && state.dueWhileHidden) {
+    state.dueWhileHidden = false;
+    loadGateways();
+  }
+});
+
+async function loadStatus() {
+  const banner = $('#rate-banner');
+  try {
+    const { data } = await getJSON('/api/status');
+    const until = data && data.rate_limited_until;
+    if (until && until * 1000 > Date.now()) {
+      const asOf = state.asOf ? `data as of ${formatClock(state.asOf)}` : 'no data yet';
+      banner.textContent = `Mist API rate limited until ${formatClock(until, false)}, showing ${asOf}.`;
+      banner.hidden = false;
+    } else {
+      banner.hidden = true;
+    }
+  } catch {
+    // The status line is advisory; the gateway load already reports real failures.
+  }
+}
+
+async function loadSites() {
+  try {
+    const { data } = await getJSON('/api/sites');
+    const select = $('#site-filter');
+    const fragment = document.createDocumentFragment();
+    for (const site of data || []) {
+      const option = document.createElement('option');
+      option.value = site.id;
+      option.textContent = site.name ?? site.id;
+      fragment.append(option);
+    }
+    select.append(fragment);
+  } catch (err) {
+    toast(`Sites: ${err.message}`);
+  }
+}
+
+function updateExportLink() {
+  $('#export-csv').href = apiUrl('/api/export.csv', {
+    site_id: $('#site-filter').value,
+    q: $('#search').value.trim(),
+  });
+}
+
+function wireToolbar() {
+  const search = $('#search');
+  const applySearch = debounce(() => {
+    table.setFilter({ query: search.value });
+    updateExportLink();
+  }, SEARCH_DEBOUNCE_MS);
+  search.addEventListener('input', applySearch);
+  $('#site-filter').addEventListener('change', (event) => {
+    table.setFilter({ siteId: event.target.value });
+    updateExportLink();
+  });
+  $('#refresh-btn').addEventListener('click', () => loadGateways());
+  updateExportLink();
+}
+
+async function start() {
+  if (body.dataset.configured !== 'true') return; // the template shows how to configure instead
+
+  const traffic = new TrafficModal();
+  const peers = new PeersModal();
+  table = new GatewayTable({
+    loadPorts: async (gateway) => (await getJSON(gatewayPath(gateway.id, 'ports'))).data || [],
+    openTraffic: (gateway, port, direction, opener) => traffic.open(gateway, port, direction, opener),
+    openPeers: (gateway, port, opener) => peers.open(gateway, port, opener),
+  });
+  wireToolbar();
+  showLoading(true);
+
+  let org;
+  try {
+    org = await resolveOrganization();
+  } catch (err) {
+    showLoading(false);
+    toast(err.message);
+    const empty = $('#empty');
+    empty.hidden = false;
+    empty.textContent = `Organisation could not be loaded: ${err.message}`;
+    // Try again later: the cloud may be down or rate limited.
+    setTimeout(() => window.location.reload(), REFRESH_SECONDS * 1000);
+    return;
+  }
+  const badge = $('#org-badge');
+  $('#org-name').textContent = (org && org.name) || (org && org.org_id) || '';
+  badge.hidden = false;
+  enableOrgSwitch(badge);
+  updateExportLink(); // now carries org_id
+  await Promise.all([loadSites(), loadGateways()]);
+}
+
+start();

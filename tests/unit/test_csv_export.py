@@ -1,0 +1,188 @@
+"""Unit tests for csv_export.py: columns, one line per port, spreadsheet-formula neutralisation."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from circuits import build_gateway_rows
+from csv_export import (
+    CIRCUIT_COLUMNS,
+    TRAFFIC_COLUMNS,
+    circuit_csv,
+    neutralise_cell,
+    timestamped_filename,
+    traffic_csv,
+)
+
+EXPECTED_COLUMNS = [
+    "Site Name", "Router Hostname", "Model", "Status", "External IP", "Uptime", "Port Name",
+    "WAN Name", "Description", "Enablement", "Physical Status", "Gateway IP", "WAN IP", "VLAN",
+    "CIDR", "Config Type", "Override", "Peer Paths (up/total)", "RX Data (Bytes)", "TX Data (Bytes)",
+]  # fmt: skip
+
+
+def parse(text):
+    """CSV text back into a header and rows, the way any spreadsheet import would read it."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return rows[0], rows[1:]
+
+
+def port(name, **fields):
+    """A PortRow with every field present (unknowns None) plus the given values."""
+    row = dict.fromkeys(
+        ["wan_name", "description", "enabled", "up", "gateway", "ip", "netmask", "vlan_id", "type", "override",
+         "peers_up", "peers_total", "rx_bytes", "tx_bytes", "speed"]
+    )  # fmt: skip
+    row.update(name=name, **fields)
+    return row
+
+
+def gateway(name="gw-1", ports=(), **fields):
+    """A GatewayRow with the given ports."""
+    row = {
+        "id": "id-" + name, "name": name, "site_id": "s1", "site_name": "Alpha", "model": "SRX320",
+        "status": "connected", "ext_ip": "198.51.100.7", "uptime": 3600, "mac": "5c5b35000001",
+        "ports": list(ports), "missing": [],
+    }  # fmt: skip
+    row.update(fields)
+    return row
+
+
+def test_circuit_columns_exactly_twenty_in_order():
+    assert list(CIRCUIT_COLUMNS) == EXPECTED_COLUMNS
+    header, rows = parse(circuit_csv([]))
+    assert header == EXPECTED_COLUMNS
+    assert rows == []
+
+
+def test_one_line_per_wan_port_and_one_for_portless_gateway():
+    gateways = [
+        gateway("gw-a", [port("ge-0/0/0"), port("ge-0/0/1")]),
+        gateway("gw-b", []),
+    ]
+    _, rows = parse(circuit_csv(gateways))
+    assert [(r[1], r[6]) for r in rows] == [("gw-a", "ge-0/0/0"), ("gw-a", "ge-0/0/1"), ("gw-b", "")]
+    assert all(len(r) == 20 for r in rows)
+    assert rows[2][6:] == [""] * 14
+
+
+def test_port_values_rendered_as_words_and_numbers():
+    wan = port(
+        "ge-0/0/0.100", wan_name="ISP-A", description="Fibre", enabled=True, up=False, gateway="192.0.2.1",
+        ip="192.0.2.2", netmask="/30", vlan_id=100, type="Static", override=True, peers_up=3, peers_total=4,
+        rx_bytes=123456789012, tx_bytes=0,
+    )  # fmt: skip
+    _, [line] = parse(circuit_csv([gateway("gw", [wan])]))
+    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    assert record == {
+        "Site Name": "Alpha", "Router Hostname": "gw", "Model": "SRX320", "Status": "connected",
+        "External IP": "198.51.100.7", "Uptime": "3600", "Port Name": "ge-0/0/0.100", "WAN Name": "ISP-A",
+        "Description": "Fibre", "Enablement": "Enabled", "Physical Status": "Down", "Gateway IP": "192.0.2.1",
+        "WAN IP": "192.0.2.2", "VLAN": "100", "CIDR": "/30", "Config Type": "Static", "Override": "Yes",
+        "Peer Paths (up/total)": "3/4", "RX Data (Bytes)": "123456789012", "TX Data (Bytes)": "0",
+    }  # fmt: skip
+
+
+def test_unknown_values_are_empty_cells():
+    _, [line] = parse(circuit_csv([gateway("gw", [port("ge-0/0/0")], uptime=None, ext_ip=None)]))
+    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    for column in ("External IP", "Uptime", "Enablement", "Physical Status", "Override", "Peer Paths (up/total)",
+                   "RX Data (Bytes)", "TX Data (Bytes)"):  # fmt: skip
+        assert record[column] == "", column
+
+
+def test_override_no_and_disabled_and_zero_peers():
+    wan = port("ge-0/0/0", enabled=False, up=True, override=False, peers_up=0, peers_total=0)
+    _, [line] = parse(circuit_csv([gateway("gw", [wan])]))
+    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    assert (record["Enablement"], record["Physical Status"], record["Override"]) == ("Disabled", "Up", "No")
+    assert record["Peer Paths (up/total)"] == "0/0"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\rfoo", "  =HYPERLINK(\"x\")", "\n+1"],
+)
+def test_formula_like_strings_are_neutralised(value):
+    assert neutralise_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["ISP-A", "192.0.2.1", "/29", "a=b", "", "ge-0/0/0"])
+def test_ordinary_strings_untouched(value):
+    assert neutralise_cell(value) == value
+
+
+def test_numbers_we_produced_stay_numeric():
+    assert neutralise_cell(-5) == "-5"
+    assert neutralise_cell(12.5) == "12.5"
+    assert neutralise_cell(1000.0) == "1000"
+    assert neutralise_cell(None) == ""
+    assert neutralise_cell(float("nan")) == ""
+
+
+def test_hostile_network_strings_round_trip_through_csv_reader():
+    hostile = 'Comma, "quoted"\nnew line'
+    formula = "=cmd|' /C calc'!A0"
+    wan = port("ge-0/0/0", wan_name=hostile, description=formula, rx_bytes=-1)
+    gw = gateway('gw "1", <b>bold</b>', [wan], site_name="Zürich — 東京 " * 20)
+    _, [line] = parse(circuit_csv([gw]))
+    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    assert record["WAN Name"] == hostile
+    assert record["Description"] == "'" + formula
+    assert record["Router Hostname"] == 'gw "1", <b>bold</b>'
+    assert record["Site Name"] == "Zürich — 東京 " * 20
+    assert record["RX Data (Bytes)"] == "-1"  # our number: not turned into text
+
+
+def test_csv_from_built_rows_end_to_end():
+    stat = {
+        "id": "gw-1", "mac": "5c5b35000001", "name": "=evil()", "type": "gateway", "status": "connected",
+        "site_id": "s1", "if_stat": {}, "ports": [{"port_id": "ge-0/0/0", "up": True, "rx_bytes": 10, "tx_bytes": 20}],
+        "vpn_peers": [{"port_id": "ge-0/0/0", "up": True}, {"port_id": "ge-0/0/0", "up": False}],
+    }  # fmt: skip
+    site = {"id": "s1", "name": "Alpha", "gatewaytemplate_id": "t1"}
+    tmpl = {"id": "t1", "port_config": {"ge-0/0/0": {"usage": "wan", "name": "ISP", "ip_config": {"type": "dhcp"}}}}
+    rows = build_gateway_rows([stat], [site], [tmpl], [], [], {"gw-1": {}})
+    _, [line] = parse(circuit_csv(rows))
+    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    assert record["Router Hostname"] == "'=evil()"
+    assert (record["Peer Paths (up/total)"], record["RX Data (Bytes)"], record["TX Data (Bytes)"]) == ("1/2", "10", "20")
+    assert (record["Config Type"], record["Override"], record["Physical Status"]) == ("DHCP", "No", "Up")
+
+
+def test_timestamped_filename():
+    moment = datetime(2026, 11, 23, 10, 15, 0, tzinfo=UTC)
+    assert timestamped_filename("mist_circuits", moment) == "mist_circuits_20261123_101500.csv"
+    plus_two = moment.astimezone(timezone(timedelta(hours=2)))
+    assert timestamped_filename("mist_circuits", plus_two) == "mist_circuits_20261123_101500.csv"
+    assert timestamped_filename("traffic", moment.timestamp()) == "traffic_20261123_101500.csv"
+    assert timestamped_filename('a"b/../c\r\nd', moment) == "a_b_.._c_d_20261123_101500.csv"
+
+
+def test_traffic_csv_columns_iso_times_and_gaps():
+    series = {
+        "timestamps": [1795428000, 1795428300, 1795428600],
+        "rx_bps": [1000.0, None, 3000],
+        "tx_bps": [10, 20, None],
+        "latency": [12.5, None, None],
+        "jitter": [1, 2, 3],
+        "loss": [0, None, 0.5],
+    }
+    header, rows = parse(traffic_csv(series))
+    assert header == list(TRAFFIC_COLUMNS)
+    assert len(header) == 9
+    assert rows[0] == ["1795428000", "2026-11-23T10:00:00Z", "1000", "1000", "10", "10", "12.5", "1", "0"]
+    assert rows[1] == ["1795428300", "2026-11-23T10:05:00Z", "", "", "20", "20", "", "2", ""]
+    assert rows[2][2:6] == ["3000", "3000", "", ""]
+
+
+def test_traffic_csv_uses_real_peak_when_series_has_one_and_survives_short_lists():
+    series = {"timestamps": [0, 3600], "rx_bps": [100], "rx_peak_bps": [400, 900], "tx_bps": [5, 6]}
+    _, rows = parse(traffic_csv(series))
+    assert rows[0][:6] == ["0", "1970-01-01T00:00:00Z", "100", "400", "5", "5"]
+    assert rows[1][:6] == ["3600", "1970-01-01T01:00:00Z", "", "900", "6", "6"]
+    assert rows[1][6:] == ["", "", ""]
