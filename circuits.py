@@ -40,6 +40,7 @@ __all__ = [
     "filter_rows",
     "natural_key",
     "normalise_netmask",
+    "path_counts_for_port",
     "peer_path_rows",
     "resolve_vars",
     "split_interface",
@@ -459,7 +460,11 @@ def _attach_port_stats(
         return
     children = [iface for iface in interfaces if iface.physical == port_id]
     for child in children:
-        child.parent_port = port
+        # several records may share a physical port_id (one per logical unit); a WAN one
+        # describes the circuit better than the LAN trunk on the same wire
+        current = child.parent_port
+        if current is None or (port.get("port_usage") == "wan" and current.get("port_usage") != "wan"):
+            child.parent_port = port
     if not children and port.get("port_usage") == "wan" and port_id not in non_wan:
         iface = _Interface(port_id, override=unknown_override)
         iface.port = port
@@ -498,6 +503,20 @@ def attribute_peer_path(port_id: Any, ports: Iterable[Mapping[str, Any]]) -> str
     if not unit and len(on_port) == 1:
         return on_port[0]
     return None
+
+
+def path_counts_for_port(
+    path_port_id: Any, port_id: str, ports: Iterable[Mapping[str, Any]] | None = None
+) -> bool:
+    """Whether a peer path reported on ``path_port_id`` belongs to the WAN port ``port_id``.
+
+    Give the gateway's PortRows as ``ports`` to apply :func:`attribute_peer_path` (the rule behind
+    ``peers_up``/``peers_total``); without them only the same logical interface matches.
+    """
+    target = canonical_interface(port_id)
+    if ports is not None:
+        return attribute_peer_path(path_port_id, list(ports)) == target
+    return _same_logical(_text(path_port_id), target)
 
 
 def _count_peers(port_rows: list[PortRow], vpn_peers: Any) -> None:
@@ -559,11 +578,8 @@ def peer_path_rows(
     rows = [_peer_path_row(path) for path in vpn_peers or [] if isinstance(path, dict)]
     if port_id is not None:
         target = canonical_interface(port_id)
-        if ports is not None:
-            known = list(ports)
-            rows = [row for row in rows if attribute_peer_path(row["port_id"], known) == target]
-        else:
-            rows = [row for row in rows if _same_logical(row["port_id"], target)]
+        known = list(ports) if ports is not None else None
+        rows = [row for row in rows if path_counts_for_port(row["port_id"], target, known)]
     rows.sort(
         key=lambda r: (
             _UP_ORDER[r["up"]],
@@ -614,7 +630,7 @@ def _port_row(iface: _Interface, sole_on_port: bool) -> PortRow:
         name=iface.name,
         wan_name=iface.wan_name,
         description=_text(config.get("description")) or _text(port.get("port_desc")),
-        enabled=_enabled(iface.config, port),
+        enabled=_enabled(iface.config, port, shared),
         up=_first(_flag(port.get("up")), _flag(if_entry.get("up")), _flag(parent.get("up"))),
         gateway=_text(if_entry.get("gateway")) or config_gateway,
         ip=address[0] if address else None,
@@ -640,12 +656,16 @@ def _counter(field: str, *sources: dict) -> int | float | None:
     return _first(*(_number(source.get(field)) for source in sources))
 
 
-def _enabled(config: dict | None, port: dict) -> bool | None:
-    """Admin state: config ``disabled`` (absent means enabled), else port stats ``disabled``."""
+def _enabled(config: dict | None, port: dict, parent: dict) -> bool | None:
+    """Admin state: the live ``disabled`` flag of the port stats (own, else the physical parent's
+    when this is the port's only circuit) wins, because a device override we have not fetched yet
+    may have disabled a port the template enables; then config ``disabled`` (absent = enabled)."""
+    disabled = _first(_flag(port.get("disabled")), _flag(parent.get("disabled")))
+    if disabled is not None:
+        return not disabled
     if config is not None:
         return config.get("disabled") is not True
-    disabled = _flag(port.get("disabled"))
-    return None if disabled is None else not disabled
+    return None
 
 
 def _speed(port: dict) -> int | float | None:

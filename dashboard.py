@@ -193,21 +193,26 @@ class Dashboard:
 
     # ----- peer paths ---------------------------------------------------------------------------
     def peer_paths(self, org_id: str, gateway_id: str, port_id: str | None, mac: str | None) -> Answer:
-        """One gateway's VPN peer paths, from the bulk table data when it holds the gateway."""
-        answer = self.table(org_id)
-        paths = answer.value["peers"].get(gateway_id)
-        if paths is None:
+        """One gateway's VPN peer paths, from the bulk table data when it holds the gateway.
+
+        With ``port_id``, the paths are those the table counts for that port (sub-interfaces included),
+        so the modal always lists exactly ``peers_total`` paths.
+        """
+        try:
+            row, answer = self.gateway(org_id, gateway_id)
+            paths, ports = answer.value["peers"].get(gateway_id) or [], row["ports"]
+        except UnknownGateway:
             if not mac:
-                raise UnknownGateway("gateway_id is not a gateway of this organization")
+                raise
             fetched = self._cached(
                 f"peers:{org_id}:{mac}",
                 lambda: _plain(circuits.peer_path_rows(self.conn.peer_paths(org_id, mac=mac), None)),
                 self.settings.cache_ttl_seconds,
                 MAX_STALE_LIVE,
             )
-            paths, answer = fetched.value, fetched
+            paths, ports, answer = fetched.value, None, fetched
         if port_id:
-            paths = [p for p in paths if circuits.path_counts_for_port(p.get("port_id"), port_id)]
+            paths = [p for p in paths if circuits.path_counts_for_port(p.get("port_id"), port_id, ports)]
         return Answer(paths, answer.as_of, answer.stale)
 
     # ----- traffic ------------------------------------------------------------------------------

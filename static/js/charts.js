@@ -27,8 +27,21 @@ function maxOf(...arrays) {
   return max;
 }
 
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+
+/** Tick spacing on round clock values (a linear axis would otherwise pick 17:53). */
+function tickStep(spanMs) {
+  if (spanMs <= 2 * HOUR) return 10 * MINUTE;
+  if (spanMs <= 8 * HOUR) return HOUR;
+  if (spanMs <= 30 * HOUR) return 3 * HOUR;
+  return 24 * HOUR;
+}
+
 function xAxis(xs, spanMs) {
-  const multiDay = spanMs > 36 * 3600 * 1000;
+  const multiDay = spanMs > 36 * HOUR;
+  // Steps are multiples of epoch ms; shift by the local UTC offset so day ticks land on local midnight.
+  const offset = new Date().getTimezoneOffset() * MINUTE;
   return {
     type: 'linear',
     min: xs.length ? xs[0] : undefined,
@@ -38,7 +51,16 @@ function xAxis(xs, spanMs) {
       color: COLORS.text,
       maxRotation: 0,
       autoSkipPadding: 24,
+      includeBounds: false,
+      stepSize: tickStep(spanMs),
       callback: (value) => formatTick(value, multiDay),
+    },
+    // Chart.js puts ticks on multiples of stepSize from 0 (UTC); move them to local multiples.
+    afterBuildTicks: (axis) => {
+      if (!multiDay || !offset) return;
+      axis.ticks = axis.ticks
+        .map((tick) => ({ ...tick, value: tick.value + offset }))
+        .filter((tick) => tick.value >= axis.min && tick.value <= axis.max);
     },
   };
 }
@@ -70,7 +92,7 @@ function percentileLine(label, value, xs, color) {
     label,
     data,
     borderColor: color,
-    backgroundColor: color,
+    backgroundColor: 'transparent', // the legend box then shows the dash, not a filled square
     borderDash: [6, 4],
     borderWidth: 1.5,
     pointRadius: 0,

@@ -4,7 +4,6 @@ cool-downs, the L1 copy, and carrying on from memory while Redis is down."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,8 +14,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from cache import CacheResult, RedisCache, SharedFetchError, make_cache
-from tests.cache.test_memory_cache import CountingFetch, FakeClock, run_threads, wait_until
+from cache import CacheResult, RedisCache, make_cache
+from tests.cache.helpers import CountingFetch, FakeClock, run_threads, wait_until
 from tests.support.redis_server import free_port
 
 pytestmark = pytest.mark.redis
@@ -227,8 +226,3 @@ def test_redis_error_text_never_shows_the_password(redis_url):
 def test_a_malformed_url_is_a_configuration_error():
     with pytest.raises(ValueError, match="REDIS_URL"):
         make_cache("http://:pw@example.com")
-
-
-def test_worker_processes_use_their_own_pid():
-    # Guard for the cross-process tests above: they count on distinct processes.
-    assert os.getpid() != os.getppid()

@@ -109,3 +109,45 @@ def find_tool(name: str) -> str:
 def require_app_source() -> None:
     if not (REPO / "app.py").exists():
         pytest.skip("app.py is not written yet")
+
+
+def dockerfile_instructions(path: Path | None = None) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs of a Dockerfile: comments dropped, continuations joined."""
+    lines = (path or REPO / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    instructions, current = [], ""
+    for line in lines:
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if current and stripped.startswith("#"):
+            continue  # comment lines inside a continued instruction
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        current += stripped
+        keyword, _, rest = current.partition(" ")
+        instructions.append((keyword.upper(), rest.strip()))
+        current = ""
+    return instructions
+
+
+def dockerfile_cmd() -> list[str]:
+    """The Dockerfile's last CMD, which must be in exec (JSON array) form."""
+    import json
+
+    cmds = [args for keyword, args in dockerfile_instructions() if keyword == "CMD"]
+    assert cmds, "Dockerfile has no CMD"
+    cmd = json.loads(cmds[-1])
+    assert isinstance(cmd, list) and all(isinstance(a, str) for a in cmd), "CMD must be a JSON array"
+    return cmd
+
+
+def gunicorn_bind_port(cmd: list[str]) -> int:
+    bind = cmd[cmd.index("--bind") + 1] if "--bind" in cmd else next(a for a in cmd if a.startswith("--bind="))
+    return int(bind.rsplit(":", 1)[1].removeprefix("--bind="))
+
+
+def load_yaml(path: Path):
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))

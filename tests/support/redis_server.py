@@ -36,11 +36,13 @@ class RedisServer:
     (empty, since nothing is saved), which is how tests simulate an outage."""
 
     def __init__(self, port: int | None = None):
-        self.binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+        self.binary = shutil.which("redis-server") or (
+            "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+        )
         if self.binary is None:
             raise RedisServerMissing(
-                "redis-server not found on PATH: install it (Debian: apt-get install redis-server) to run the "
-                "@pytest.mark.redis tests"
+                "redis-server not found on PATH: install it (Debian: apt-get install redis-server) "
+                "to run the @pytest.mark.redis tests"
             )
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -74,7 +76,9 @@ class RedisServer:
                         return self
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"redis-server on port {self.port} did not answer PING in {START_TIMEOUT} s")
+                    raise RuntimeError(
+                        f"redis-server on port {self.port} did not answer PING in {START_TIMEOUT} s"
+                    )
                 time.sleep(0.05)
         finally:
             client.close()

@@ -14,6 +14,7 @@ from circuits import (
     filter_rows,
     natural_key,
     normalise_netmask,
+    path_counts_for_port,
     peer_path_rows,
     resolve_vars,
     summarize,
@@ -125,7 +126,9 @@ def test_override_is_none_until_device_config_fetched():
 
 def test_identical_device_entry_is_not_an_override():
     config = {"ge-0/0/0": wan("ISP-A")}
-    [row] = rows_for(gateway_stat(), config, device_configs={"gw-1": {"port_config": {"ge-0/0/0": wan("ISP-A")}}})
+    [row] = rows_for(
+        gateway_stat(), config, device_configs={"gw-1": {"port_config": {"ge-0/0/0": wan("ISP-A")}}}
+    )
     assert row["ports"][0]["override"] is False
 
 
@@ -178,10 +181,17 @@ def test_unknown_template_and_profile_are_reported_missing():
 
 def test_site_vars_are_resolved_and_unknown_placeholders_kept():
     config = {
-        "ge-0/0/0": wan("{{isp_name}}", "static", ip="{{wan_ip}}", netmask="{{wan_mask}}", gateway="{{wan_gw}}"),
+        "ge-0/0/0": wan(
+            "{{isp_name}}", "static", ip="{{wan_ip}}", netmask="{{wan_mask}}", gateway="{{wan_gw}}"
+        ),
         "ge-0/0/1": wan("ISP-{{missing_var}}"),
     }
-    variables = {"isp_name": "Lumen", "wan_ip": "192.0.2.10", "wan_mask": "255.255.255.248", "wan_gw": "192.0.2.9"}
+    variables = {
+        "isp_name": "Lumen",
+        "wan_ip": "192.0.2.10",
+        "wan_mask": "255.255.255.248",
+        "wan_gw": "192.0.2.9",
+    }
     [row] = rows_for(gateway_stat(), config, sites=[site(variables=variables)])
     static = port_named(row, "ge-0/0/0")
     assert (static["wan_name"], static["ip"], static["netmask"], static["gateway"]) == (
@@ -194,14 +204,20 @@ def test_site_vars_are_resolved_and_unknown_placeholders_kept():
 
 
 def test_resolve_vars_handles_keys_lists_and_non_strings():
-    resolved = resolve_vars({"{{port}}": {"vlan_id": "{{vlan}}", "list": ["{{vlan}}", 3]}}, {"port": "ge-0/0/5", "vlan": 42})
+    resolved = resolve_vars(
+        {"{{port}}": {"vlan_id": "{{vlan}}", "list": ["{{vlan}}", 3]}}, {"port": "ge-0/0/5", "vlan": 42}
+    )
     assert resolved == {"ge-0/0/5": {"vlan_id": "42", "list": ["42", 3]}}
     assert resolve_vars("{{x}}", {"x": {"nested": 1}}) == "{{x}}"
 
 
 def test_effective_port_config_expands_ranges_before_overriding():
     merged = effective_port_config({"ge-0/0/0-2": {"usage": "lan"}}, {"ge-0/0/1": {"usage": "wan"}})
-    assert merged == {"ge-0/0/0": {"usage": "lan"}, "ge-0/0/1": {"usage": "wan"}, "ge-0/0/2": {"usage": "lan"}}
+    assert merged == {
+        "ge-0/0/0": {"usage": "lan"},
+        "ge-0/0/1": {"usage": "wan"},
+        "ge-0/0/2": {"usage": "lan"},
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,10 +272,17 @@ def test_netmask_normalised_to_cidr(mask, expected):
 
 
 def test_static_config_address_and_dotted_netmask():
-    config = {"ge-0/0/1": wan("MPLS", "static", ip="192.0.2.2", netmask="255.255.255.252", gateway="192.0.2.1")}
+    config = {
+        "ge-0/0/1": wan("MPLS", "static", ip="192.0.2.2", netmask="255.255.255.252", gateway="192.0.2.1")
+    }
     [row] = rows_for(gateway_stat(), config)
     port = row["ports"][0]
-    assert (port["ip"], port["netmask"], port["gateway"], port["type"]) == ("192.0.2.2", "/30", "192.0.2.1", "Static")
+    assert (port["ip"], port["netmask"], port["gateway"], port["type"]) == (
+        "192.0.2.2",
+        "/30",
+        "192.0.2.1",
+        "Static",
+    )
 
 
 def test_static_ip_given_in_cidr_notation():
@@ -285,7 +308,14 @@ def test_vlan_from_config_if_stat_or_suffix():
 
 def test_if_stat_on_unit_zero_with_vlan_matches_config_port_with_that_vlan():
     stat = gateway_stat(
-        if_stat={"ge-0/0/0.0": {"port_id": "ge-0/0/0", "port_usage": "wan", "vlan": 100, "ips": ["198.51.100.2/30"]}}
+        if_stat={
+            "ge-0/0/0.0": {
+                "port_id": "ge-0/0/0",
+                "port_usage": "wan",
+                "vlan": 100,
+                "ips": ["198.51.100.2/30"],
+            }
+        }
     )
     [row] = rows_for(stat, {"ge-0/0/0": wan("A", vlan_id=100)})
     assert [p["name"] for p in row["ports"]] == ["ge-0/0/0"]
@@ -295,14 +325,24 @@ def test_if_stat_on_unit_zero_with_vlan_matches_config_port_with_that_vlan():
 def test_runtime_only_wan_without_config_and_config_lan_wins():
     stat = gateway_stat(
         if_stat={
-            "ge-0/0/5.0": {"port_id": "ge-0/0/5", "port_usage": "wan", "address_mode": "Static", "ips": ["192.0.2.50/24"]},
+            "ge-0/0/5.0": {
+                "port_id": "ge-0/0/5",
+                "port_usage": "wan",
+                "address_mode": "Static",
+                "ips": ["192.0.2.50/24"],
+            },
             "ge-0/0/6.0": {"port_id": "ge-0/0/6", "port_usage": "wan"},
         }
     )
     [row] = rows_for(stat, {"ge-0/0/6": {"usage": "lan"}})
     assert [p["name"] for p in row["ports"]] == ["ge-0/0/5"]
     port = row["ports"][0]
-    assert (port["type"], port["ip"], port["netmask"], port["enabled"]) == ("Static", "192.0.2.50", "/24", None)
+    assert (port["type"], port["ip"], port["netmask"], port["enabled"]) == (
+        "Static",
+        "192.0.2.50",
+        "/24",
+        None,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,7 +353,14 @@ def test_runtime_only_wan_without_config_and_config_lan_wins():
 def test_port_stats_supply_up_speed_and_bytes():
     stat = gateway_stat(
         ports=[
-            {"port_id": "ge-0/0/0", "up": False, "speed": 1000, "rx_bytes": 0, "tx_bytes": 12345, "port_usage": "wan"},
+            {
+                "port_id": "ge-0/0/0",
+                "up": False,
+                "speed": 1000,
+                "rx_bytes": 0,
+                "tx_bytes": 12345,
+                "port_usage": "wan",
+            },
         ]
     )
     [row] = rows_for(stat, {"ge-0/0/0": wan("ISP-A", disabled=True)})
@@ -331,7 +378,17 @@ def test_missing_values_stay_none_never_zero():
     [row] = rows_for(stat, {"ge-0/0/0": wan("ISP-A")})
     assert (row["uptime"], row["ext_ip"], row["model"]) == (None, None, None)
     port = row["ports"][0]
-    for field in ("up", "rx_bytes", "tx_bytes", "speed", "peers_up", "peers_total", "ip", "netmask", "vlan_id"):
+    for field in (
+        "up",
+        "rx_bytes",
+        "tx_bytes",
+        "speed",
+        "peers_up",
+        "peers_total",
+        "ip",
+        "netmask",
+        "vlan_id",
+    ):
         assert port[field] is None, field
     assert row["missing"] == ["if_stat", "ports", "vpn_peers"]
 
@@ -345,7 +402,11 @@ def test_speed_zero_reads_as_unknown():
 def test_subinterface_takes_physical_stats_only_when_it_is_the_ports_only_circuit():
     parent = {"port_id": "ge-0/0/0", "up": True, "speed": 1000, "rx_bytes": 500, "tx_bytes": 600}
     [single] = rows_for(gateway_stat(ports=[parent]), {"ge-0/0/0.100": wan("A")})
-    assert (single["ports"][0]["rx_bytes"], single["ports"][0]["speed"], single["ports"][0]["up"]) == (500, 1000, True)
+    assert (single["ports"][0]["rx_bytes"], single["ports"][0]["speed"], single["ports"][0]["up"]) == (
+        500,
+        1000,
+        True,
+    )
 
     [shared] = rows_for(gateway_stat(ports=[parent]), {"ge-0/0/0.100": wan("A"), "ge-0/0/0.200": wan("B")})
     for port in shared["ports"]:
@@ -376,7 +437,19 @@ def test_gateway_row_fields_and_name_fallback_to_hostname():
 def test_rows_are_json_serialisable_with_interface_keys():
     [row] = rows_for(gateway_stat(), {"ge-0/0/0": wan("A")})
     decoded = json.loads(json.dumps(row))
-    assert list(decoded) == ["id", "name", "site_id", "site_name", "model", "status", "ext_ip", "uptime", "mac", "ports", "missing"]
+    assert list(decoded) == [
+        "id",
+        "name",
+        "site_id",
+        "site_name",
+        "model",
+        "status",
+        "ext_ip",
+        "uptime",
+        "mac",
+        "ports",
+        "missing",
+    ]
     assert list(decoded["ports"][0]) == [
         "name", "wan_name", "description", "enabled", "up", "gateway", "ip", "netmask", "vlan_id",
         "type", "override", "peers_up", "peers_total", "rx_bytes", "tx_bytes", "speed",
@@ -384,7 +457,9 @@ def test_rows_are_json_serialisable_with_interface_keys():
 
 
 def test_non_gateway_stats_rows_are_skipped():
-    rows = build_gateway_rows([gateway_stat(), {"type": "ap", "id": "ap-1", "mac": "x"}], [site()], [], [], [], None)
+    rows = build_gateway_rows(
+        [gateway_stat(), {"type": "ap", "id": "ap-1", "mac": "x"}], [site()], [], [], [], None
+    )
     assert [row["id"] for row in rows] == ["gw-1"]
 
 
@@ -396,7 +471,13 @@ def test_non_gateway_stats_rows_are_skipped():
 def test_ports_sorted_naturally():
     config = {name: wan(name) for name in ("ge-0/0/10", "ge-0/0/2", "ge-0/0/1.100", "ge-0/0/1", "ge-1/0/0")}
     [row] = rows_for(gateway_stat(), config)
-    assert [p["name"] for p in row["ports"]] == ["ge-0/0/1", "ge-0/0/1.100", "ge-0/0/2", "ge-0/0/10", "ge-1/0/0"]
+    assert [p["name"] for p in row["ports"]] == [
+        "ge-0/0/1",
+        "ge-0/0/1.100",
+        "ge-0/0/2",
+        "ge-0/0/10",
+        "ge-1/0/0",
+    ]
 
 
 def test_natural_key_is_case_insensitive_and_none_last():
@@ -422,7 +503,14 @@ def test_gateways_sorted_by_site_then_name():
 
 def path(port_id, up=True, vpn="Hub-A", peer="hub-1", **extra):
     """One vpn_peers entry as the stats embed it."""
-    return {"port_id": port_id, "vpn_name": vpn, "peer_router_name": peer, "peer_port_id": "ge-0/0/3", "up": up, **extra}
+    return {
+        "port_id": port_id,
+        "vpn_name": vpn,
+        "peer_router_name": peer,
+        "peer_port_id": "ge-0/0/3",
+        "up": up,
+        **extra,
+    }
 
 
 def test_peer_counts_per_port():
@@ -489,7 +577,13 @@ def test_peer_path_rows_normalised_and_sorted_down_first():
         (True, "Zulu", "ge-0/0/0"),
     ]
     zulu = rows[-1]
-    assert (zulu["latency"], zulu["mos"], zulu["hop_count"], zulu["loss"], zulu["jitter"]) == (12.5, 4.3, 2, None, None)
+    assert (zulu["latency"], zulu["mos"], zulu["hop_count"], zulu["loss"], zulu["jitter"]) == (
+        12.5,
+        4.3,
+        2,
+        None,
+        None,
+    )
     assert set(zulu) == {
         "port_id", "vpn_name", "peer_router_name", "peer_port_id", "up", "is_active", "type",
         "latency", "loss", "jitter", "mos", "uptime", "mtu", "hop_count",
@@ -534,8 +628,18 @@ def test_summarize_counts_connected_and_ports_up():
 
 def test_filter_by_site_and_case_insensitive_query():
     rows = [
-        _row("NYC-Edge-01", "New York", "connected", [], site_id="s1", mac="5c5b35000001", ext_ip="198.51.100.1"),
-        _row("lon-edge-01", "London", "connected", [], site_id="s2", mac="5c5b35000002", ext_ip="203.0.113.9"),
+        _row(
+            "NYC-Edge-01",
+            "New York",
+            "connected",
+            [],
+            site_id="s1",
+            mac="5c5b35000001",
+            ext_ip="198.51.100.1",
+        ),
+        _row(
+            "lon-edge-01", "London", "connected", [], site_id="s2", mac="5c5b35000002", ext_ip="203.0.113.9"
+        ),
     ]
     assert [r["name"] for r in filter_rows(rows, site_id="s2")] == ["lon-edge-01"]
     assert [r["name"] for r in filter_rows(rows, query="EDGE")] == ["NYC-Edge-01", "lon-edge-01"]
@@ -545,3 +649,30 @@ def test_filter_by_site_and_case_insensitive_query():
     assert [r["name"] for r in filter_rows(rows, site_id="s1", query="lon")] == []
     assert len(filter_rows(rows, query="   ")) == 2
     assert filter_rows(rows, query="nomatch") == []
+
+
+def test_live_disabled_flag_beats_template_when_device_override_not_fetched():
+    stat = gateway_stat(ports=[{"port_id": "ge-0/0/1", "up": False, "disabled": True}])
+    [row] = rows_for(stat, {"ge-0/0/0": wan("A"), "ge-0/0/1": wan("B")})
+    assert port_named(row, "ge-0/0/1")["enabled"] is False
+    assert port_named(row, "ge-0/0/0")["enabled"] is True  # no live flag: the config says enabled
+
+
+def test_wan_record_preferred_over_lan_record_sharing_the_physical_port():
+    stat = gateway_stat(
+        ports=[
+            {"port_id": "ge-0/0/1", "port_usage": "wan", "up": True, "speed": 1000, "rx_bytes": 7},
+            {"port_id": "ge-0/0/1", "port_usage": "lan", "up": False, "speed": 100, "rx_bytes": 9},
+        ]
+    )
+    [row] = rows_for(stat, {"ge-0/0/1.100": wan("INET", vlan_id=100)})
+    port = row["ports"][0]
+    assert (port["up"], port["speed"], port["rx_bytes"]) == (True, 1000, 7)
+
+
+def test_path_counts_for_port_with_and_without_rows():
+    rows = [{"name": "ge-0/0/1.100", "vlan_id": 100}]
+    assert path_counts_for_port("ge-0/0/1", "ge-0/0/1.100", rows) is True
+    assert path_counts_for_port("ge-0/0/1", "ge-0/0/1.100") is False
+    assert path_counts_for_port("ge-0/0/1.100", "ge-0/0/1.100") is True
+    assert path_counts_for_port(None, "ge-0/0/1.100") is False

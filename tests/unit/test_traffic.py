@@ -60,7 +60,12 @@ def test_series_stats_utilisation_needs_a_speed():
 
 
 def test_series_stats_of_no_samples_are_all_none():
-    assert series_stats([None, None], 1000) == {"avg": None, "peak": None, "p95": None, "utilisation_pct": None}
+    assert series_stats([None, None], 1000) == {
+        "avg": None,
+        "peak": None,
+        "p95": None,
+        "utilisation_pct": None,
+    }
 
 
 def test_shape_traffic_full_answer():
@@ -78,10 +83,16 @@ def test_shape_traffic_full_answer():
     assert series["speed_bps"] == 100_000_000
     assert series["jitter"] == [None] * 12  # metric absent from the answer
     assert series["loss"] == [None] * 12
-    assert series["stats"]["rx"] == {"avg": 6_500_000, "peak": 12_000_000, "p95": 12_000_000, "utilisation_pct": 6.5}
+    assert series["stats"]["rx"] == {
+        "avg": 6_500_000,
+        "peak": 12_000_000,
+        "p95": 12_000_000,
+        "utilisation_pct": 6.5,
+    }
     assert series["stats"]["tx"]["avg"] == 2_000_000
     assert set(series) == {
-        "duration", "interval", "timestamps", "rx_bps", "tx_bps", "latency", "jitter", "loss", "speed_bps", "stats"
+        "duration", "interval", "timestamps", "rx_bps", "tx_bps", "latency", "jitter", "loss",
+        "speed_bps", "stats",
     }  # fmt: skip
 
 

@@ -1,0 +1,219 @@
+"""Benchmark of the dashboard against the simulated Mist cloud, side by side for several org sizes.
+
+For each org size it starts the app under gunicorn in demo mode (one worker, many threads, so the
+in-process simulator's call count is the whole server's) with a simulated latency per Mist call, and
+measures:
+
+* cold ``/api/gateways``: Mist calls and wall time;
+* warm ``/api/gateways``: p50/p95 latency over sequential requests;
+* 50 concurrent users for 20 s on a fresh server: requests/s, p50/p95/p99, errors, and the Mist calls
+  they cost compared with one user's cold load (single flight makes them equal);
+* peak RSS of the server;
+* the page in Chromium on a fresh server: time until gateway rows are visible.
+
+Prints a table and writes JSON (default bench/results/dashboard.json).
+Usage: python bench/bench_dashboard.py [--sizes 100,1000,10000] [--latency-ms 100] [--users 50] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.servers import free_port, gunicorn_command, process_tree_rss_kb, running_server  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROW_SELECTOR = "[data-gateway-id]"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+def server_env(size: int, latency_ms: float) -> dict[str, str]:
+    return {
+        "MIST_DEMO": "1",
+        "MIST_DEMO_GATEWAYS": str(size),
+        "MIST_DEMO_LATENCY_MS": str(latency_ms),
+        "MIST_DEMO_RATE_LIMIT": "1000000",
+        "ENRICH_BUDGET": "0",  # background config calls would blur the per-load call counts
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+class MemorySampler(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_kb, self.running = pid, 0, True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak_kb = max(self.peak_kb, process_tree_rss_kb(self.pid))
+            time.sleep(0.1)
+
+
+def upstream_calls(base: str) -> int:
+    return requests.get(base + "/api/status", timeout=30).json()["data"]["upstream_calls"]
+
+
+def cold_and_warm(size: int, latency_ms: float, warm_requests: int, workdir: Path) -> dict:
+    port = free_port()
+    with running_server(gunicorn_command(port, workers=1, threads=64), server_env(size, latency_ms), port,
+                        workdir / f"cold-{size}.log") as (base, process):  # fmt: skip
+        sampler = MemorySampler(process.pid)
+        sampler.start()
+        started = time.perf_counter()
+        response = requests.get(base + "/api/gateways", timeout=300)
+        cold_seconds = time.perf_counter() - started
+        assert response.status_code == 200, response.text[:300]
+        rows = len(response.json()["data"]["gateways"])
+        cold_calls = upstream_calls(base)
+        timings = []
+        session = requests.Session()
+        for _ in range(warm_requests):
+            started = time.perf_counter()
+            session.get(base + "/api/gateways", timeout=60).raise_for_status()
+            timings.append((time.perf_counter() - started) * 1000)
+        sampler.running = False
+        sampler.join()
+    return {
+        "gateways": rows,
+        "cold_calls": cold_calls,
+        "cold_seconds": round(cold_seconds, 3),
+        "warm_p50_ms": round(percentile(timings, 50), 1),
+        "warm_p95_ms": round(percentile(timings, 95), 1),
+        "payload_bytes": len(response.content),
+        "rss_peak_mb_cold_warm": round(sampler.peak_kb / 1024, 1),
+    }
+
+
+def concurrent_users(size: int, latency_ms: float, users: int, seconds: float, workdir: Path) -> dict:
+    port = free_port()
+    with running_server(gunicorn_command(port, workers=1, threads=64), server_env(size, latency_ms), port,
+                        workdir / f"users-{size}.log") as (base, process):  # fmt: skip
+        sampler = MemorySampler(process.pid)
+        sampler.start()
+        barrier = threading.Barrier(users)
+        lock = threading.Lock()
+        latencies: list[float] = []
+        errors = [0]
+        stop = [0.0]
+
+        def user() -> None:
+            session = requests.Session()
+            barrier.wait()
+            while time.monotonic() < stop[0]:
+                started = time.perf_counter()
+                try:
+                    ok = session.get(base + "/api/gateways", timeout=120).status_code == 200
+                except requests.RequestException:
+                    ok = False
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    errors[0] += 0 if ok else 1
+
+        stop[0] = time.monotonic() + seconds + 1.0
+        threads = [threading.Thread(target=user) for _ in range(users)]
+        began = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.monotonic() - began
+        calls = upstream_calls(base)
+        sampler.running = False
+        sampler.join()
+    return {
+        "users": users,
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "errors": errors[0],
+        "mist_calls": calls,
+        "rss_peak_mb": round(sampler.peak_kb / 1024, 1),
+    }
+
+
+def browser_rows_visible(size: int, latency_ms: float, workdir: Path) -> float | None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    port = free_port()
+    with running_server(gunicorn_command(port, workers=1, threads=16), server_env(size, latency_ms), port,
+                        workdir / f"browser-{size}.log") as (base, _):  # fmt: skip
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            started = time.perf_counter()
+            page.goto(base + "/")
+            page.wait_for_selector(ROW_SELECTOR, state="visible", timeout=120_000)
+            seconds = time.perf_counter() - started
+            browser.close()
+    return round(seconds, 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warm-requests", type=int, default=100)
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--json", default="bench/results/dashboard.json")
+    args = parser.parse_args()
+    workdir = Path(args.json).resolve().parent
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    results = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        row = {"size": size, "latency_ms": args.latency_ms}
+        row.update(cold_and_warm(size, args.latency_ms, args.warm_requests, workdir))
+        row["concurrent"] = concurrent_users(size, args.latency_ms, args.users, args.seconds, workdir)
+        row["browser_rows_visible_s"] = None if args.no_browser else browser_rows_visible(size, args.latency_ms, workdir)
+        row["rss_peak_mb"] = max(row["rss_peak_mb_cold_warm"], row["concurrent"]["rss_peak_mb"])
+        results.append(row)
+        print(json.dumps(row), flush=True)
+
+    header = (
+        f"{'gateways':>8} {'cold calls':>10} {'cold s':>7} {'warm p50':>9} {'warm p95':>9} "
+        f"{'users':>5} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'err':>4} {'calls(50u)':>10} "
+        f"{'RSS MB':>7} {'browser s':>9}"
+    )
+    print("\n" + header)
+    for r in results:
+        c = r["concurrent"]
+        print(
+            f"{r['gateways']:>8} {r['cold_calls']:>10} {r['cold_seconds']:>7} {r['warm_p50_ms']:>9} "
+            f"{r['warm_p95_ms']:>9} {c['users']:>5} {c['requests_per_s']:>7} {c['p50_ms']:>7} {c['p95_ms']:>7} "
+            f"{c['p99_ms']:>7} {c['errors']:>4} {c['mist_calls']:>10} {r['rss_peak_mb']:>7} "
+            f"{r['browser_rows_visible_s'] if r['browser_rows_visible_s'] is not None else '-':>9}"
+        )
+    Path(args.json).write_text(json.dumps({"latency_ms": args.latency_ms, "results": results}, indent=2))
+    print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
