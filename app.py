@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 import csv_export
 import traffic
-from cache import make_cache
+from cache import CacheWaitTimeout, SharedFetchError, make_cache
 from config import DEMO_TOKENS, ConfigError, Settings, settings_from_env
 from dashboard import Dashboard, OrgChoiceRequired, UnknownGateway, UnknownOrg
 from mist_connection import (
@@ -196,7 +196,7 @@ def create_app(config: dict | None = None) -> Flask:
         try:
             dashboard = build_dashboard(settings)
             settings = dashboard.settings
-        except MistConfigError as exc:
+        except (MistConfigError, ValueError) as exc:  # bad host, malformed REDIS_URL (password masked)
             setup_error = str(exc)
     if setup_error:
         log.error("configuration error: %s", setup_error)
@@ -259,6 +259,16 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(MistError)
     def mist_error(exc):
         return fail(502, str(exc))
+
+    @app.errorhandler(SharedFetchError)
+    def shared_fetch_failed(exc):
+        # Another worker's fetch failed; its error crossed Redis as text (already token-free).
+        status = 503 if exc.error_type in ("MistRateLimited", "MistUnavailable") else 502
+        return fail(status, exc.message)
+
+    @app.errorhandler(CacheWaitTimeout)
+    def cache_wait_timeout(exc):
+        return fail(503, "the Mist cloud is slow: data is still being fetched, try again shortly")
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -563,7 +563,11 @@ class RedisCache(MemoryCache):
         if fields[0] is None:  # deleted between the two calls
             return None
         ver, as_of, ttl, keep, value = fields
-        entry = _Entry(json.loads(value), float(as_of), float(ttl), float(keep), ver.decode())
+        try:
+            entry = _Entry(json.loads(value), float(as_of), float(ttl), float(keep), ver.decode())
+        except (TypeError, ValueError) as exc:  # not ours or damaged: treat as missing, a fetch overwrites it
+            log.warning("ignoring unreadable cache entry %r in Redis: %s", key, _describe(exc))
+            return None
         with self._guard:
             self._entries[key] = entry
         return entry

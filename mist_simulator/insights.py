@@ -4,7 +4,8 @@ The path `/api/v1/sites/{site_id}/insights/gateway/{device_id}/stats` is newer t
 OpenAPI file; its answer follows the other insights answers:
 `{"start", "end", "interval", "rt": [...], "<metric>": [...]}` with one value per interval and null
 where no sample exists. Samples: 5-minute ones for the last 48 hours, hourly ones for 14 days, both
-complete slots only (a slot still running has no sample yet). `limit`/`page` page over the intervals
+complete slots only (a slot still running has no sample yet). Buckets are aligned on multiples
+of the interval and there are ceil((end - start) / interval) of them, the last one holding `end`. `limit`/`page` page over the intervals
 and the X-Page-* headers carry the total, the same as the list endpoints (this project's assumption).
 """
 
@@ -92,8 +93,9 @@ def gateway_insights(traffic: TrafficModel, gateway: Gateway, query: dict, now: 
         raise BadRequest(f"unknown metrics: {', '.join(unknown) or raw_metrics!r}")
     start, end = time_window(query, now)
     interval = parse_interval(query.get("interval"), end - start)
-    first = start - start % interval
-    total = -(-(end - first) // interval)
+    total = -(-(end - start) // interval)  # ceil(span / interval) points
+    last_edge = -(-end // interval) * interval  # buckets align on interval boundaries, the last holds `end`
+    first = last_edge - total * interval
     if total > MAX_INTERVALS:
         raise BadRequest("too many intervals: use a larger interval or a shorter range")
     limit = int_param(query, "limit", 100, 1, 1000)

@@ -40,6 +40,19 @@ function setFreshness(asOf, stale) {
   $('#stale-note').hidden = !stale;
 }
 
+/** The override column is filled by a slow background job; say how far it got. */
+function setEnrichment(enrichment) {
+  const note = $('#enrichment-note');
+  const total = enrichment && enrichment.sites_total;
+  const done = enrichment && enrichment.sites_done;
+  if (total && done < total) {
+    note.textContent = `Override column: ${formatInt(done)} of ${formatInt(total)} sites checked`;
+    note.hidden = false;
+  } else {
+    note.hidden = true;
+  }
+}
+
 // ---- first-load progress -------------------------------------------------------
 let loadingTicker = null;
 
@@ -71,6 +84,7 @@ async function loadGateways() {
     table.setRows(Array.isArray(data.gateways) ? data.gateways : []);
     setCards(data.summary || {});
     setFreshness(asOf, stale);
+    setEnrichment(data.enrichment);
     if (stale) nextIn = STALE_RETRY_SECONDS;
     if (!state.loadedOnce) {
       state.loadedOnce = true;
@@ -174,7 +188,11 @@ async function start() {
   const traffic = new TrafficModal();
   const peers = new PeersModal();
   table = new GatewayTable({
-    loadPorts: async (gateway) => (await getJSON(gatewayPath(gateway.id, 'ports'))).data || [],
+    // /api/gateways already carries each gateway's PortRows; the per-gateway route is
+    // the fallback for a backend that only sends a count.
+    loadPorts: async (gateway) => (Array.isArray(gateway.ports)
+      ? gateway.ports
+      : (await getJSON(gatewayPath(gateway.id, 'ports'))).data || []),
     openTraffic: (gateway, port, direction, opener) => traffic.open(gateway, port, direction, opener),
     openPeers: (gateway, port, opener) => peers.open(gateway, port, opener),
   });

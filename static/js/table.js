@@ -126,6 +126,9 @@ export class GatewayTable {
     }
     clear(this.body);
     this.body.append(fragment);
+    // What the rows on screen were filtered by (lets tests and tools wait for a debounced search).
+    this.body.dataset.query = this.query.trim().toLowerCase();
+    this.body.dataset.siteId = this.siteId;
 
     const total = this.rows.length;
     const shown = this.filtered.length;
@@ -232,9 +235,11 @@ export class GatewayTable {
     const numeric = new Set(['VLAN', 'Peers up/total', 'RX', 'TX', 'Speed']);
     const tbody = el('tbody');
     ports.forEach((p, index) => tbody.append(this.portRow(g, p, index)));
-    return el('table', { class: 'grid ports-table', 'aria-label': `WAN ports of ${g.name ?? 'gateway'}` },
+    const table = el('table', { class: 'grid ports-table', 'aria-label': `WAN ports of ${g.name ?? 'gateway'}` },
       el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col', class: numeric.has(h) ? 'num' : null, text: h })))),
       tbody);
+    // The wrapper scrolls sideways on its own so 15 port columns never widen the gateway table.
+    return el('div', { class: 'ports-scroll' }, table);
   }
 
   portRow(g, p, index) {

@@ -9,16 +9,16 @@ only to its own server).
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Error as PlaywrightError, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.pages import VIEWPORT, open_page, wait_for_table
+from tests.browser.pages import open_page, wait_for_table
 from tests.support.servers import free_port, running_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,7 +37,7 @@ DEMO_ENV = {"MIST_DEMO": "1", "MIST_DEMO_GATEWAYS": "40", "MIST_DEMO_SEED": "7"}
 def demo_server(tmp_dir: Path, name: str, **env: str):
     """The real app (`python app.py --demo --port N`) in a subprocess; yields its base URL."""
     port = free_port()
-    command = [sys.executable, os.environ.get("TEMP_BROWSER_APP", "app.py"), "--demo", "--port", str(port)]  # TEMP
+    command = [sys.executable, "app.py", "--demo", "--port", str(port)]
     log = tmp_dir / f"{name}.log"
     try:
         with running_server(command, {**DEMO_ENV, **env}, port, log) as (base_url, _process):

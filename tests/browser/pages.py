@@ -89,9 +89,17 @@ def expand_gateway(page: Page, gateway_id: str) -> Locator:
     return ports
 
 
+def search(page: Page, text: str) -> None:
+    """Type into the search box and wait until the (debounced) filter has been applied."""
+    page.fill("#search", text)
+    page.wait_for_function(
+        "q => document.getElementById('gw-body').dataset.query === q", arg=text.strip().lower()
+    )
+
+
 def show_gateway(page: Page, name: str) -> None:
     """Narrow the table to one gateway by typing its name (the table is paginated)."""
-    page.fill("#search", name)
+    search(page, name)
     page.wait_for_function(
         "name => [...document.querySelectorAll('#gw-body .gw-name-text')].some(e => e.textContent === name)",
         arg=name,

@@ -11,6 +11,7 @@ from tests.browser.pages import (
     card_number,
     expand_gateway,
     gateway_rows,
+    search,
     show_gateway,
     visible_gateway_names,
     visible_site_names,
@@ -43,16 +44,13 @@ def test_search_narrows_rows_to_matching_gateways(loaded_page, gateways_json):
         if target.lower() in g["name"].lower() or target.lower() in (g["site_name"] or "").lower()
     )  # fmt: skip
     assert len(expected) < len(gateways_json["gateways"])
-    loaded_page.fill("#search", target)
-    loaded_page.wait_for_function(
-        "n => document.querySelectorAll('#gw-body > tr.gw-row').length === n", arg=len(expected)
-    )
+    search(loaded_page, target)
     assert sorted(visible_gateway_names(loaded_page)) == expected
     # The export link follows the search.
     assert "q=" in loaded_page.locator("#export-csv").get_attribute("href")
 
-    loaded_page.fill("#search", "no-gateway-is-called-this")
-    loaded_page.wait_for_selector("#empty:not([hidden])")
+    search(loaded_page, "no-gateway-is-called-this")
+    assert loaded_page.locator("#empty").is_visible()
     assert gateway_rows(loaded_page).count() == 0
 
 

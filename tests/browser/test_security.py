@@ -55,7 +55,7 @@ def test_adversarial_names_display_literally_and_never_execute(browser, adversar
     if peers.count():
         peers.click()
         page.wait_for_selector("#peers-modal[open]")
-        page.wait_for_function("() => document.getElementById('peers-msg').hidden")
+        page.wait_for_function("() => document.getElementById('peers-msg').textContent !== 'Loading…'")
         page.keyboard.press("Escape")
     # Typing markup into the search box is just a search.
     page.fill("#search", "<img src=x onerror=alert(1)>")

@@ -43,7 +43,8 @@ def open_traffic(page, gateway, port, direction="rx"):
 
 def wait_for_window(page, duration):
     page.wait_for_function(
-        "d => { const c = document.getElementById('traffic-chart'); return c.dataset.duration === d && c.dataset.points; }",
+        "d => { const c = document.getElementById('traffic-chart');"
+        " return c.dataset.duration === d && c.dataset.points; }",
         arg=duration,
     )
 
@@ -54,7 +55,8 @@ def test_rx_click_draws_a_chart_and_windows_change_the_points(loaded_page, wan_p
     wait_for_window(loaded_page, "24h")
     assert loaded_page.evaluate(CHART_POINTS) == POINTS["24h"]
     assert loaded_page.evaluate(CANVAS_DRAWN)
-    assert loaded_page.locator("#traffic-modal button[data-duration='24h']").get_attribute("aria-pressed") == "true"
+    pressed = loaded_page.locator("#traffic-modal button[data-duration='24h']").get_attribute("aria-pressed")
+    assert pressed == "true"
     # The 95th percentile lines are datasets with a legend entry, dashed.
     datasets = loaded_page.evaluate(
         "() => Chart.getChart(document.getElementById('traffic-chart')).data.datasets"
@@ -62,7 +64,8 @@ def test_rx_click_draws_a_chart_and_windows_change_the_points(loaded_page, wan_p
     )
     p95 = [d for d in datasets if "95th" in d["label"]]
     assert len(p95) == 2 and all(d["dash"] for d in p95)
-    assert loaded_page.evaluate("() => Chart.getChart(document.getElementById('traffic-chart')).options.spanGaps") is False
+    span_gaps = "() => Chart.getChart(document.getElementById('traffic-chart')).options.spanGaps"
+    assert loaded_page.evaluate(span_gaps) is False
 
     for duration in ("1h", "6h", "7d", "24h"):
         loaded_page.click(f"#traffic-modal button[data-duration='{duration}']")

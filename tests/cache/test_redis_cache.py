@@ -87,17 +87,17 @@ def test_a_failed_fetch_reaches_the_waiters_of_the_other_process_and_is_not_cach
 
 
 def test_when_the_lock_owner_dies_another_process_takes_over(redis_url):
-    owner = start_worker(redis_url, "table", time.time(), 1, "hang", lock_ttl=1.0)
+    owner = start_worker(redis_url, "table", time.time(), 1, "hang", lock_ttl=2.0)
     try:
         wait_until(lambda: fetch_count(redis_url, "table") == 1, timeout=20)
-        cache = make_cache(redis_url, lock_ttl=1.0, wait_timeout=30)
+        cache = make_cache(redis_url, lock_ttl=2.0, wait_timeout=30)
         fetch = CountingFetch(value={"fetched_by": "test"})
         answer: list[CacheResult] = []
         waiter = threading.Thread(
             target=lambda: answer.append(cache.get_or_fetch("table", fetch, ttl=60, max_stale=600))
         )
         waiter.start()
-        time.sleep(2.5)  # beyond lock_ttl: the live owner keeps its lock, so we keep waiting
+        time.sleep(3.0)  # beyond lock_ttl: the live owner keeps its lock, so we keep waiting
         assert fetch.calls == 0 and not answer
     finally:
         owner.send_signal(signal.SIGKILL)
@@ -226,3 +226,15 @@ def test_redis_error_text_never_shows_the_password(redis_url):
 def test_a_malformed_url_is_a_configuration_error():
     with pytest.raises(ValueError, match="REDIS_URL"):
         make_cache("http://:pw@example.com")
+
+
+def test_a_damaged_entry_in_redis_is_refetched_not_raised(redis_url):
+    cache = make_cache(redis_url)
+    redis.Redis.from_url(redis_url).hset(
+        "mcs:entry:table",
+        mapping={"ver": "x", "as_of": "1", "ttl": "60", "keep": "inf", "value": "{not json"},
+    )
+    fetch = CountingFetch(value={"v": 1})
+    assert cache.get_or_fetch("table", fetch, ttl=60, max_stale=600).value == {"v": 1}
+    assert fetch.calls == 1
+    assert make_cache(redis_url).peek("table").value == {"v": 1}

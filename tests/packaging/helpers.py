@@ -143,7 +143,9 @@ def dockerfile_cmd() -> list[str]:
 
 
 def gunicorn_bind_port(cmd: list[str]) -> int:
-    bind = cmd[cmd.index("--bind") + 1] if "--bind" in cmd else next(a for a in cmd if a.startswith("--bind="))
+    bind = (
+        cmd[cmd.index("--bind") + 1] if "--bind" in cmd else next(a for a in cmd if a.startswith("--bind="))
+    )
     return int(bind.rsplit(":", 1)[1].removeprefix("--bind="))
 
 

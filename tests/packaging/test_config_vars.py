@@ -113,4 +113,6 @@ def test_defaults_agree_between_config_readme_and_env_example():
             assert example.get(name) == default, f".env.example should show {name}={default}"
         else:
             assert "`" not in readme.get(name, ""), f"README gives {name} a default; config.py has none"
-            assert example.get(name, "") == "", f".env.example gives {name} a value; config.py default is empty"
+            assert example.get(name, "") == "", (
+                f".env.example gives {name} a value; config.py default is empty"
+            )

@@ -43,7 +43,9 @@ def test_runs_as_an_unprivileged_user():
 
 def test_dependencies_are_installed_before_the_code_is_copied():
     steps = dockerfile_instructions()
-    copy_reqs = next(i for i, (kw, a) in enumerate(steps) if kw == "COPY" and a.split()[0] == "requirements.txt")
+    copy_reqs = next(
+        i for i, (kw, a) in enumerate(steps) if kw == "COPY" and a.split()[0] == "requirements.txt"
+    )
     pip = next(i for i, (kw, a) in enumerate(steps) if kw == "RUN" and "pip install" in a)
     copy_all = next(i for i, (kw, a) in enumerate(steps) if kw == "COPY" and a.split()[0] == ".")
     assert copy_reqs < pip < copy_all
@@ -112,7 +114,15 @@ def test_dockerignore_keeps_secrets_and_clutter_out_and_the_app_in():
         line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]  # fmt: skip
-    for name in (".env", ".venv", ".git", "tests/unit", "bench/results", "__pycache__", "x/__pycache__/a.pyc"):
+    for name in (
+        ".env",
+        ".venv",
+        ".git",
+        "tests/unit",
+        "bench/results",
+        "__pycache__",
+        "x/__pycache__/a.pyc",
+    ):
         assert _dockerignored(name, patterns), f"{name} would be sent into the image"
     needed = ["requirements.txt", "app.py", "templates", "static", "mist_simulator", "LICENSE"]
     needed += [p.name for p in REPO.glob("*.py")]

@@ -45,11 +45,27 @@ def _command_on(port: int) -> list[str]:
     return cmd
 
 
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM to gunicorn's process group (master and workers), SIGKILL if it lingers."""
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
 @pytest.mark.slow
 def test_image_command_serves_health_and_gateways(tmp_path):
     require_app_source()
+    if not (REPO / "mist_simulator" / "__init__.py").exists():
+        pytest.skip("mist_simulator is not written yet: demo mode cannot start")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MIST_") and k not in ("PORT", "REDIS_URL")}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("MIST_") and k not in ("PORT", "REDIS_URL")
+    }
     env.update(MIST_DEMO="1", PYTHONUNBUFFERED="1")
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("wb") as log:
@@ -76,10 +92,5 @@ def test_image_command_serves_health_and_gateways(tmp_path):
         assert body["data"]["gateways"], "the simulated org has gateways; the table came back empty"
         assert body["data"]["summary"]["gateways"] == len(body["data"]["gateways"])
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        _stop(server)
     assert server.returncode == 0, f"gunicorn did not stop cleanly:\n{log_path.read_text()[-4000:]}"

@@ -111,7 +111,9 @@ def test_readme_has_the_promised_sections():
                     "Performance", "Traffic charts", "Simulator", "Tests", "Troubleshooting", "Licence",
                     "Third-party assets", "Why each package is there"):  # fmt: skip
         assert heading in headings, f"README lacks ## {heading}"
-    assert "<!-- PERF-TABLE -->" in _readme() or "| " in _readme().split("## Performance")[1].split("\n## ")[0]
+    assert (
+        "<!-- PERF-TABLE -->" in _readme() or "| " in _readme().split("## Performance")[1].split("\n## ")[0]
+    )
 
 
 def test_readme_names_every_runtime_package():
