@@ -30,13 +30,18 @@ def csv_list(value: str) -> tuple[str, ...]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m mist_simulator", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m mist_simulator",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--gateways", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--tokens", type=csv_list, default=("demo-token-a",), help="comma-separated org tokens")
+    parser.add_argument(
+        "--tokens", type=csv_list, default=("demo-token-a",), help="comma-separated org tokens"
+    )
     parser.add_argument("--user-tokens", type=csv_list, default=(), help="comma-separated user tokens")
     parser.add_argument("--extra-orgs", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
@@ -51,13 +56,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    sim = MistSimulator(gateways=args.gateways, seed=args.seed, tokens=args.tokens,
-                        latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, rate_limit=args.rate_limit,
-                        fault_rate=args.fault_rate, adversarial=args.adversarial, extra_orgs=args.extra_orgs,
-                        user_tokens=args.user_tokens)
+    sim = MistSimulator(
+        gateways=args.gateways,
+        seed=args.seed,
+        tokens=args.tokens,
+        latency_ms=args.latency_ms,
+        jitter_ms=args.jitter_ms,
+        rate_limit=args.rate_limit,
+        fault_rate=args.fault_rate,
+        adversarial=args.adversarial,
+        extra_orgs=args.extra_orgs,
+        user_tokens=args.user_tokens,
+    )
     handler = WSGIRequestHandler if args.verbose else QuietHandler
-    server = make_server(args.host, args.port, make_wsgi_app(sim, args.hang_seconds),
-                         server_class=ThreadingWSGIServer, handler_class=handler)
+    server = make_server(
+        args.host,
+        args.port,
+        make_wsgi_app(sim, args.hang_seconds),
+        server_class=ThreadingWSGIServer,
+        handler_class=handler,
+    )
     print(f"mist_simulator listening on http://{args.host}:{server.server_port}", flush=True)
     print(f"org_id {sim.org_id}", flush=True)
     for org_id in sim.org_ids[1:]:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from . import payloads
 from .insights import gateway_insights
-from .queries import BadRequest, bool_param, enum_param, int_param, limit_param, parse_query, time_window
+from .queries import BadRequest, bool_param, enum_param, int_param, limit_param, time_window
 
 if TYPE_CHECKING:
     from .org import Gateway, Org, Site
@@ -71,8 +71,15 @@ class Call:
 
 ID = r"[^/]+"
 ROUTES: list[tuple[str, re.Pattern]] = [
-    (op, re.compile(pattern.replace("{id}", ID).replace("{org}", f"(?P<org_id>{ID})")
-                    .replace("{site}", f"(?P<site_id>{ID})").replace("{dev}", f"(?P<device_id>{ID})")))
+    (
+        op,
+        re.compile(
+            pattern.replace("{id}", ID)
+            .replace("{org}", f"(?P<org_id>{ID})")
+            .replace("{site}", f"(?P<site_id>{ID})")
+            .replace("{dev}", f"(?P<device_id>{ID})")
+        ),
+    )
     for op, pattern in (
         ("getSelf", "/api/v1/self"),
         ("getOrg", "/api/v1/orgs/{org}"),
@@ -109,10 +116,11 @@ def list_page(items: list, query: dict, render: Callable[[object], str]) -> Repl
     """A JSON array page with X-Page-Total/Limit/Page (mistapi builds `next` from these)."""
     limit = limit_param(query)
     page = int_param(query, "page", 1, 1)
-    chunk = items[(page - 1) * limit: page * limit]
+    chunk = items[(page - 1) * limit : page * limit]
     body = "[" + ",".join(render(item) for item in chunk) + "]"
-    return raw_reply(body, {"X-Page-Total": str(len(items)), "X-Page-Limit": str(limit),
-                            "X-Page-Page": str(page)})
+    return raw_reply(
+        body, {"X-Page-Total": str(len(items)), "X-Page-Limit": str(limit), "X-Page-Page": str(page)}
+    )
 
 
 def search_page(call: Call, items: list, render: Callable[[object], str]) -> Reply:
@@ -120,7 +128,7 @@ def search_page(call: Call, items: list, render: Callable[[object], str]) -> Rep
     limit = limit_param(call.query)
     start, end = time_window(call.query, call.now)
     offset = int_param(call.query, "search_after", 0, 0)
-    chunk = items[offset: offset + limit]
+    chunk = items[offset : offset + limit]
     head = f'"start":{start},"end":{end},"limit":{limit},"total":{len(items)}'
     parts = ['{"results":[', ",".join(render(item) for item in chunk), "],", head]
     if offset + limit < len(items):
@@ -188,7 +196,9 @@ class MistApi:
 
     def listOrgGatewayTemplates(self, call: Call) -> Reply:  # noqa: N802
         org = self.org(call)
-        return list_page(org.templates, call.query, lambda t: payloads.dumps(payloads.template_object(org, t)))
+        return list_page(
+            org.templates, call.query, lambda t: payloads.dumps(payloads.template_object(org, t))
+        )
 
     def listOrgDeviceProfiles(self, call: Call) -> Reply:  # noqa: N802
         org = self.org(call)
@@ -244,8 +254,12 @@ class MistApi:
         up = bool_param(q, "up")
         gateways = filter_gateways(gateways if kind in ("gateway", "all") else [], q, org)
         port_id = q.get("port_id") or None
-        rows = [(g, i) for g in gateways for i, p in enumerate(g.ports)
-                if (port_id is None or p.port_id == port_id) and (up is None or p.up == up)]
+        rows = [
+            (g, i)
+            for g in gateways
+            for i, p in enumerate(g.ports)
+            if (port_id is None or p.port_id == port_id) and (up is None or p.up == up)
+        ]
         views = self.sim.views[org.id]
         return search_page(call, rows, lambda row: views.gateway(row[0], call.now).port_search[row[1]])
 
@@ -283,8 +297,9 @@ class MistApi:
         for key in ("hostname", "model"):
             if q.get(key):
                 items = [g for g in items if getattr(g, key) == q[key]]
-        return search_page(call, items,
-                           lambda g: payloads.dumps(payloads.device_search_object(org, g, call.now)))
+        return search_page(
+            call, items, lambda g: payloads.dumps(payloads.device_search_object(org, g, call.now))
+        )
 
     def getSiteInsightMetricsForGateway(self, call: Call) -> Reply:  # noqa: N802
         org, _site, gateway = self.site_gateway(call)
@@ -315,9 +330,18 @@ def filter_gateways(gateways: list, query: dict, org: Org) -> list:
 
 # -- WSGI --------------------------------------------------------------------------------------
 
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 429: "Too Many Requests", 500: "Internal Server Error",
-           503: "Service Unavailable", 504: "Gateway Timeout"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 def make_wsgi_app(sim: MistSimulator, hang_seconds: float = 30.0) -> Callable:
@@ -330,8 +354,9 @@ def make_wsgi_app(sim: MistSimulator, hang_seconds: float = 30.0) -> Callable:
             reply = json_reply(200, sim.calls())
         else:
             headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
-            reply = sim.dispatch(environ.get("REQUEST_METHOD", "GET"), path,
-                                 environ.get("QUERY_STRING", ""), headers)
+            reply = sim.dispatch(
+                environ.get("REQUEST_METHOD", "GET"), path, environ.get("QUERY_STRING", ""), headers
+            )
             if reply.hang:
                 time.sleep(hang_seconds)
                 reply = error(504, "Gateway timeout")

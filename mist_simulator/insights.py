@@ -5,8 +5,9 @@ OpenAPI file; its answer follows the other insights answers:
 `{"start", "end", "interval", "rt": [...], "<metric>": [...]}` with one value per interval and null
 where no sample exists. Samples: 5-minute ones for the last 48 hours, hourly ones for 14 days, both
 complete slots only (a slot still running has no sample yet). Buckets are aligned on multiples
-of the interval and there are ceil((end - start) / interval) of them, the last one holding `end`. `limit`/`page` page over the intervals
-and the X-Page-* headers carry the total, the same as the list endpoints (this project's assumption).
+of the interval and there are ceil((end - start) / interval) of them, the last one holding `end`.
+`limit`/`page` page over the intervals and the X-Page-* headers carry the total, the same as the
+list endpoints (this project's assumption).
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ def combine(per_port: list[dict], name: str) -> float | None:
     return round(sum(values) / len(values), 2)
 
 
-def gateway_insights(traffic: TrafficModel, gateway: Gateway, query: dict, now: int) -> tuple[dict, int, int, int]:
+def gateway_insights(
+    traffic: TrafficModel, gateway: Gateway, query: dict, now: int
+) -> tuple[dict, int, int, int]:
     """The answer body plus (total intervals, limit, page) for the X-Page-* headers."""
     raw_metrics = query.get("metrics")
     if not raw_metrics:

@@ -37,13 +37,33 @@ CITIES = (
     ("Auckland", "NZ", "Pacific/Auckland", 12, -36.8485, 174.7633),
 )
 
-STREETS = ("Main St", "Market St", "Oak Ave", "Harbor Rd", "Station Rd", "Park Lane", "King St",
-           "Industrial Way", "Commerce Blvd", "Airport Rd", "High St", "Mill Rd")
+STREETS = (
+    "Main St",
+    "Market St",
+    "Oak Ave",
+    "Harbor Rd",
+    "Station Rd",
+    "Park Lane",
+    "King St",
+    "Industrial Way",
+    "Commerce Blvd",
+    "Airport Rd",
+    "High St",
+    "Mill Rd",
+)
 
 SITE_KINDS = ("Branch", "Store", "Clinic", "Office", "Warehouse", "Depot")
 
-ORG_NAMES = ("Globex Networks", "Initech Retail", "Umbrella Health", "Stark Logistics",
-             "Wayne Hospitality", "Soylent Foods", "Hooli Europe", "Acme APAC")
+ORG_NAMES = (
+    "Globex Networks",
+    "Initech Retail",
+    "Umbrella Health",
+    "Stark Logistics",
+    "Wayne Hospitality",
+    "Soylent Foods",
+    "Hooli Europe",
+    "Acme APAC",
+)
 
 USER_NAMES = (("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing"), ("Radia", "Perlman"))
 
@@ -53,7 +73,7 @@ LONG_UNICODE = (("Ünïcödé 🚀🔥 مرحبا بالعالم שלום עול
 ADVERSARIAL = (
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
-    "\"double\" and 'single' quotes, commas, \"\"escaped\"\"",
+    '"double" and \'single\' quotes, commas, ""escaped""',
     "line one\nline two\r\nline three",
     "=cmd|' /C calc'!A0",
     "+SUM(1,2)",

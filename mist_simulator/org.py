@@ -178,24 +178,67 @@ class Org:
 # (interface, wan name, addressing, vlan) per WAN; the transport is read from the name.
 BRANCH_LAYOUTS = (
     ("Branch Single ISP", "srx", 12, (("ge-0/0/0", "INET", "dhcp", None),)),
-    ("Branch Dual ISP", "srx", 30, (("ge-0/0/0", "INET1", "dhcp", None), ("ge-0/0/1", "INET2", "dhcp", None))),
-    ("Branch MPLS + Internet", "srx", 20,
-     (("ge-0/0/0", "MPLS", "static", None), ("ge-0/0/1.100", "INET", "dhcp", 100))),
-    ("Branch Dual + LTE", "srx", 14,
-     (("ge-0/0/0", "INET1", "static", None), ("ge-0/0/1", "INET2", "dhcp", None),
-      ("cl-1/0/0", "LTE", "dhcp", None))),
-    ("Branch Quad WAN", "srx", 6,
-     (("ge-0/0/0", "MPLS", "static", None), ("ge-0/0/1.200", "INET1", "dhcp", 200),
-      ("ge-0/0/2", "INET2", "dhcp", None), ("cl-1/0/0", "LTE", "dhcp", None))),
-    ("SSR Branch Dual", "ssr", 8, (("ge-0/0/0", "INET1", "dhcp", None), ("ge-0/0/1", "INET2", "static", None))),
+    (
+        "Branch Dual ISP",
+        "srx",
+        30,
+        (("ge-0/0/0", "INET1", "dhcp", None), ("ge-0/0/1", "INET2", "dhcp", None)),
+    ),
+    (
+        "Branch MPLS + Internet",
+        "srx",
+        20,
+        (("ge-0/0/0", "MPLS", "static", None), ("ge-0/0/1.100", "INET", "dhcp", 100)),
+    ),
+    (
+        "Branch Dual + LTE",
+        "srx",
+        14,
+        (
+            ("ge-0/0/0", "INET1", "static", None),
+            ("ge-0/0/1", "INET2", "dhcp", None),
+            ("cl-1/0/0", "LTE", "dhcp", None),
+        ),
+    ),
+    (
+        "Branch Quad WAN",
+        "srx",
+        6,
+        (
+            ("ge-0/0/0", "MPLS", "static", None),
+            ("ge-0/0/1.200", "INET1", "dhcp", 200),
+            ("ge-0/0/2", "INET2", "dhcp", None),
+            ("cl-1/0/0", "LTE", "dhcp", None),
+        ),
+    ),
+    (
+        "SSR Branch Dual",
+        "ssr",
+        8,
+        (("ge-0/0/0", "INET1", "dhcp", None), ("ge-0/0/1", "INET2", "static", None)),
+    ),
     ("SSR Branch LTE", "ssr", 5, (("ge-0/0/0", "INET", "dhcp", None), ("lte0", "LTE", "dhcp", None))),
-    ("SSR Branch Triple", "ssr", 5,
-     (("ge-0/0/0", "MPLS", "static", None), ("ge-0/0/1.300", "INET", "dhcp", 300),
-      ("lte0", "LTE", "dhcp", None))),
+    (
+        "SSR Branch Triple",
+        "ssr",
+        5,
+        (
+            ("ge-0/0/0", "MPLS", "static", None),
+            ("ge-0/0/1.300", "INET", "dhcp", 300),
+            ("lte0", "LTE", "dhcp", None),
+        ),
+    ),
 )
 HUB_LAYOUTS = (
-    ("Hub DC SRX", "srx", (("xe-0/0/0", "INET-A", "static", None), ("xe-0/0/1", "MPLS-A", "static", None),
-                           ("ge-0/0/2", "INET-B", "static", None))),
+    (
+        "Hub DC SRX",
+        "srx",
+        (
+            ("xe-0/0/0", "INET-A", "static", None),
+            ("xe-0/0/1", "MPLS-A", "static", None),
+            ("ge-0/0/2", "INET-B", "static", None),
+        ),
+    ),
     ("Hub DC SSR", "ssr", (("xe-1/0/0", "INET-A", "static", None), ("xe-1/0/1", "MPLS-A", "static", None))),
 )
 LAN_PORT = {"srx": "ge-0/0/4", "ssr": "ge-0/0/3"}
@@ -222,8 +265,15 @@ def var_name(interface: str, suffix: str) -> str:
 class OrgBuilder:
     """One pass of seeded choices; call `build()` once."""
 
-    def __init__(self, seed: int, gateways: int, adversarial_names: bool, anchor_hour: int,
-                 name: str | None, empty_site_fraction: float) -> None:
+    def __init__(
+        self,
+        seed: int,
+        gateways: int,
+        adversarial_names: bool,
+        anchor_hour: int,
+        name: str | None,
+        empty_site_fraction: float,
+    ) -> None:
         if not 1 <= gateways <= 10_000:
             raise ValueError("gateways must be between 1 and 10,000")
         self.rng = random.Random(f"org:{seed}")
@@ -292,14 +342,19 @@ class OrgBuilder:
     def build_templates(self) -> tuple[list[Template], list[int]]:
         templates, weights = [], []
         for name, family, weight, wans in BRANCH_LAYOUTS:
-            templates.append(Template(self.uuid(), name, family, self.port_config(wans, LAN_PORT[family]),
-                                      self.epoch()))
+            templates.append(
+                Template(self.uuid(), name, family, self.port_config(wans, LAN_PORT[family]), self.epoch())
+            )
             weights.append(weight)
         return templates, weights
 
     def build_profiles(self) -> list[DeviceProfile]:
-        return [DeviceProfile(self.uuid(), name, family, self.port_config(wans, HUB_LAN_PORT[family]),
-                              self.epoch()) for name, family, wans in HUB_LAYOUTS]
+        return [
+            DeviceProfile(
+                self.uuid(), name, family, self.port_config(wans, HUB_LAN_PORT[family]), self.epoch()
+            )
+            for name, family, wans in HUB_LAYOUTS
+        ]
 
     # sites
     def site(self, index: int, kind: str, template: Template | None) -> Site:
@@ -307,19 +362,28 @@ class OrgBuilder:
         number = self.rng.randrange(1, 9999)
         address = f"{self.rng.randrange(1, 2000)} {self.rng.choice(STREETS)}, {city}, {cc}"
         return Site(
-            id=self.uuid(), name=self.text(f"{kind} {index:05d} {city}"), city=city, country_code=cc,
-            timezone=tz, tz_hours=tz_hours, lat=round(lat + self.rng.uniform(-0.2, 0.2), 5),
+            id=self.uuid(),
+            name=self.text(f"{kind} {index:05d} {city}"),
+            city=city,
+            country_code=cc,
+            timezone=tz,
+            tz_hours=tz_hours,
+            lat=round(lat + self.rng.uniform(-0.2, 0.2), 5),
             lng=round(lng + self.rng.uniform(-0.2, 0.2), 5),
             address=address if number % 7 else self.text(address),
-            gatewaytemplate_id=template.id if template else None, created_time=self.epoch(),
+            gatewaytemplate_id=template.id if template else None,
+            created_time=self.epoch(),
         )
 
     # gateways
     def gateway(self, index: int, site: Site, role: str, family: str, slot: int) -> Gateway:
         rng = self.rng
         if role == "hub":
-            model = "SRX1500" if family == "srx" and rng.random() < 0.6 else ("SRX4100" if family == "srx"
-                                                                               else "SSR1200")
+            model = (
+                "SRX1500"
+                if family == "srx" and rng.random() < 0.6
+                else ("SRX4100" if family == "srx" else "SSR1200")
+            )
         else:
             model = rng.choice(SRX_BRANCH_MODELS if family == "srx" else SSR_BRANCH_MODELS)
         connected = role == "hub" or rng.random() >= 0.06
@@ -328,15 +392,27 @@ class OrgBuilder:
         hostname = f"{short}-{role[:2]}{index:05d}-gw{slot}"
         anchor_epoch = self.anchor_hour * 3600
         return Gateway(
-            id=self.uuid(), site=site, name=self.text(hostname), hostname=hostname, mac=self.mac(index),
+            id=self.uuid(),
+            site=site,
+            name=self.text(hostname),
+            hostname=hostname,
+            mac=self.mac(index),
             serial=("CW" if family == "srx" else "TA") + f"{rng.randrange(10**9, 10**10)}",
-            model=model, family=family, role=role, connected=connected,
+            model=model,
+            family=family,
+            role=role,
+            connected=connected,
             boot_epoch=anchor_epoch - rng.randrange(3600, 90 * 86400),
             dead_hour=None if connected else self.anchor_hour - rng.randrange(2, 96),
             version=rng.choice(SRX_VERSIONS if family == "srx" else SSR_VERSIONS),
             ip=f"10.{rng.randrange(0, 255)}.{rng.randrange(0, 255)}.1",
-            ext_ip=None, is_ha=is_ha, node1_mac=self.mac(index, 31) if is_ha else None,
-            deviceprofile_id=None, device_port_config={}, vars={}, created_time=self.epoch(),
+            ext_ip=None,
+            is_ha=is_ha,
+            node1_mac=self.mac(index, 31) if is_ha else None,
+            deviceprofile_id=None,
+            device_port_config={},
+            vars={},
+            created_time=self.epoch(),
         )
 
     def overrides(self, gateway: Gateway, base: dict) -> dict:
@@ -351,8 +427,12 @@ class OrgBuilder:
         if change == "description":
             entry["description"] = self.text(f"Circuit CKT-{rng.randrange(10**5, 10**6)} (site override)")
         elif change == "static":
-            entry["ip_config"] = {"type": "static", "ip": self.public_ip(), "netmask": "/29",
-                                  "gateway": self.public_ip()}
+            entry["ip_config"] = {
+                "type": "static",
+                "ip": self.public_ip(),
+                "netmask": "/29",
+                "gateway": self.public_ip(),
+            }
         else:
             entry["disabled"] = True
         out = {iface: entry}
@@ -370,9 +450,10 @@ class OrgBuilder:
                 gateway.vars[var_name(interface, "IP")] = ip
                 gateway.vars[var_name(interface, "GW")] = self.public_ip()
             return "Static", f"{ip}/29"
+        octets = f"{self.rng.randrange(64, 127)}.{self.rng.randrange(0, 255)}.{self.rng.randrange(2, 254)}"
         if interface.startswith(("cl-", "lte")):
-            return "DHCP", f"10.{self.rng.randrange(64, 127)}.{self.rng.randrange(0, 255)}.{self.rng.randrange(2, 254)}/30"
-        return "DHCP", f"100.{self.rng.randrange(64, 127)}.{self.rng.randrange(0, 255)}.{self.rng.randrange(2, 254)}/22"
+            return "DHCP", f"10.{octets}/30"
+        return "DHCP", f"100.{octets}/22"
 
     def speed(self, interface: str, role: str) -> int:
         if interface.startswith("xe-"):
@@ -381,8 +462,9 @@ class OrgBuilder:
             return 100
         return self.rng.choice((1000, 1000, 1000, 100)) if role == "branch" else 1000
 
-    def wave(self, site: Site, speed_mbps: int, transport: str, dead_from: int | None,
-             disabled: bool) -> Wave:
+    def wave(
+        self, site: Site, speed_mbps: int, transport: str, dead_from: int | None, disabled: bool
+    ) -> Wave:
         rng = self.rng
         speed_bps = speed_mbps * 1_000_000
         fraction = rng.uniform(0.005, 0.03) if transport == "lte" else rng.uniform(0.03, MAX_BASE_FRACTION)
@@ -390,11 +472,17 @@ class OrgBuilder:
         latency = {"mpls": (4, 20), "inet": (8, 45), "lte": (35, 90), "lan": (0.2, 1)}[transport]
         jitter = {"mpls": (0.2, 2), "inet": (0.5, 6), "lte": (4, 20), "lan": (0.05, 0.3)}[transport]
         return Wave(
-            phase_rx=rng.randrange(0, 1 << 20), phase_tx=rng.randrange(0, 1 << 20),
-            event_phase=rng.randrange(0, 1 << 20), tz_hours=site.tz_hours, rx_base=rx,
-            tx_base=rx * rng.uniform(0.15, 0.6), speed_bps=speed_bps,
-            latency_base=rng.uniform(*latency), jitter_base=rng.uniform(*jitter),
-            dead_from_hour=dead_from, disabled=disabled,
+            phase_rx=rng.randrange(0, 1 << 20),
+            phase_tx=rng.randrange(0, 1 << 20),
+            event_phase=rng.randrange(0, 1 << 20),
+            tz_hours=site.tz_hours,
+            rx_base=rx,
+            tx_base=rx * rng.uniform(0.15, 0.6),
+            speed_bps=speed_bps,
+            latency_base=rng.uniform(*latency),
+            jitter_base=rng.uniform(*jitter),
+            dead_from_hour=dead_from,
+            disabled=disabled,
         )
 
     def ports(self, gateway: Gateway, index: int, config: dict) -> list[Port]:
@@ -403,27 +491,46 @@ class OrgBuilder:
         for slot, (iface, entry) in enumerate(config.items()):
             disabled = bool(entry.get("disabled"))
             down = gateway.connected and not disabled and rng.random() < 0.05
-            dead_from = gateway.dead_hour if not gateway.connected else (
-                self.anchor_hour - rng.randrange(1, 72) if down else None)
+            dead_from = (
+                gateway.dead_hour
+                if not gateway.connected
+                else (self.anchor_hour - rng.randrange(1, 72) if down else None)
+            )
             usage = entry["usage"]
             transport = transport_of(entry.get("name", "")) if usage == "wan" else "lan"
             mode, ip = self.resolve_ip(gateway, iface, entry) if usage == "wan" else ("Static", "10.0.0.1/24")
             speed = self.speed(iface, gateway.role)
             lte = iface.startswith(("cl-", "lte"))
-            ports.append(Port(
-                interface=iface, port_id=iface.split(".")[0], usage=usage, config=entry,
-                override=iface in gateway.device_port_config, transport=transport,
-                wan_type="lte" if lte else "broadband", vlan=entry.get("vlan_id"), address_mode=mode, ip=ip,
-                speed_mbps=speed, port_mac=self.mac(index, slot + 1),
-                neighbor_mac="" if lte else f"0050c2{rng.randrange(0, 2**24):06x}",
-                disabled=disabled, up=gateway.connected and not disabled and not down,
-                wave=self.wave(gateway.site, speed, transport, dead_from, disabled),
-                rx_errors=rng.choice((0, 0, 0, rng.randrange(1, 500))),
-                tx_errors=rng.choice((0, 0, 0, 0, rng.randrange(1, 50))),
-                last_flapped=self.anchor_hour * 3600 - rng.randrange(600, 30 * 86400),
-                lte={"lte_imei": f"35{rng.randrange(10**12, 10**13)}", "lte_iccid": f"8901{rng.randrange(10**15, 10**16)}",
-                     "lte_imsi": f"310{rng.randrange(10**11, 10**12)}"} if lte else None,
-            ))
+            ports.append(
+                Port(
+                    interface=iface,
+                    port_id=iface.split(".")[0],
+                    usage=usage,
+                    config=entry,
+                    override=iface in gateway.device_port_config,
+                    transport=transport,
+                    wan_type="lte" if lte else "broadband",
+                    vlan=entry.get("vlan_id"),
+                    address_mode=mode,
+                    ip=ip,
+                    speed_mbps=speed,
+                    port_mac=self.mac(index, slot + 1),
+                    neighbor_mac="" if lte else f"0050c2{rng.randrange(0, 2**24):06x}",
+                    disabled=disabled,
+                    up=gateway.connected and not disabled and not down,
+                    wave=self.wave(gateway.site, speed, transport, dead_from, disabled),
+                    rx_errors=rng.choice((0, 0, 0, rng.randrange(1, 500))),
+                    tx_errors=rng.choice((0, 0, 0, 0, rng.randrange(1, 50))),
+                    last_flapped=self.anchor_hour * 3600 - rng.randrange(600, 30 * 86400),
+                    lte={
+                        "lte_imei": f"35{rng.randrange(10**12, 10**13)}",
+                        "lte_iccid": f"8901{rng.randrange(10**15, 10**16)}",
+                        "lte_imsi": f"310{rng.randrange(10**11, 10**12)}",
+                    }
+                    if lte
+                    else None,
+                )
+            )
         up_wan = [p for p in ports if p.usage == "wan" and p.up]
         gateway.ext_ip = self.public_ip() if up_wan else None
         return ports
@@ -449,14 +556,24 @@ class OrgBuilder:
                 jitter = round(port.wave.jitter_base * rng.uniform(0.5, 1.5), 2)
                 loss = round(rng.choice((0.0, 0.0, 0.0, rng.uniform(0, 3))), 2)
                 mos = round(max(1.0, min(4.5, 4.4 - latency / 200 - jitter / 40 - loss * 0.3)), 2)
-                paths.append(PeerPath(
-                    port=port, hub=hub, hub_port=hub_port,
-                    vpn_name=f"{hub.hostname}-{hub_port.wan_name}",
-                    type="ipsec" if branch.family == "srx" else "svr", up=up,
-                    is_active=up and port.transport != "lte", latency=latency, jitter=jitter, loss=loss,
-                    mos=mos, uptime=rng.randrange(600, 30 * 86400) if up else 0,
-                    mtu=1400 if branch.family == "srx" else 1500, hop_count=rng.randrange(1, 14),
-                ))
+                paths.append(
+                    PeerPath(
+                        port=port,
+                        hub=hub,
+                        hub_port=hub_port,
+                        vpn_name=f"{hub.hostname}-{hub_port.wan_name}",
+                        type="ipsec" if branch.family == "srx" else "svr",
+                        up=up,
+                        is_active=up and port.transport != "lte",
+                        latency=latency,
+                        jitter=jitter,
+                        loss=loss,
+                        mos=mos,
+                        uptime=rng.randrange(600, 30 * 86400) if up else 0,
+                        mtu=1400 if branch.family == "srx" else 1500,
+                        hop_count=rng.randrange(1, 14),
+                    )
+                )
         return paths
 
     def build(self) -> Org:
@@ -465,8 +582,15 @@ class OrgBuilder:
         name = self.name or ORG_NAMES[self.seed % len(ORG_NAMES)]
         templates, weights = self.build_templates()
         profiles = self.build_profiles()
-        n_hubs = 0 if self.n_gateways < 2 else 1 if self.n_gateways < 20 else 2 if self.n_gateways < 500 else min(
-            6, 2 + self.n_gateways // 2500)
+        n_hubs = (
+            0
+            if self.n_gateways < 2
+            else 1
+            if self.n_gateways < 20
+            else 2
+            if self.n_gateways < 500
+            else min(6, 2 + self.n_gateways // 2500)
+        )
         sites: list[Site] = []
         gateways: list[Gateway] = []
         hubs: list[Gateway] = []
@@ -497,14 +621,30 @@ class OrgBuilder:
         n_empty = int(len(sites) * self.empty_site_fraction / max(1e-9, 1 - self.empty_site_fraction))
         for _ in range(n_empty):
             sites.append(self.site(len(sites) + 1, rng.choice(SITE_KINDS), None))
-        org = Org(id=org_id, name=name, seed=self.seed, anchor_hour=self.anchor_hour,
-                  traffic=TrafficModel(self.seed), sites=sites, gateways=gateways, templates=templates,
-                  profiles=profiles, created_time=BASE_EPOCH - 86400 * (self.seed % 300))
+        org = Org(
+            id=org_id,
+            name=name,
+            seed=self.seed,
+            anchor_hour=self.anchor_hour,
+            traffic=TrafficModel(self.seed),
+            sites=sites,
+            gateways=gateways,
+            templates=templates,
+            profiles=profiles,
+            created_time=BASE_EPOCH - 86400 * (self.seed % 300),
+        )
         org.index()
         return org
 
 
-def build_org(seed: int, gateways: int, *, adversarial_names: bool = False, anchor_hour: int,
-              name: str | None = None, empty_site_fraction: float = 0.2) -> Org:
+def build_org(
+    seed: int,
+    gateways: int,
+    *,
+    adversarial_names: bool = False,
+    anchor_hour: int,
+    name: str | None = None,
+    empty_site_fraction: float = 0.2,
+) -> Org:
     """Generate one organization (deterministic for equal arguments)."""
     return OrgBuilder(seed, gateways, adversarial_names, anchor_hour, name, empty_site_fraction).build()

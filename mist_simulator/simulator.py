@@ -53,10 +53,12 @@ class RateLimiter:
             calls.append(now)
             return None
 
-    def exhaust(self, token: str) -> None:
+    def exhaust(self, token: str, retry_after: float | None = None) -> None:
+        """Spend the whole budget now; with ``retry_after`` the window frees again after that many seconds."""
         now = time.monotonic()
+        spent_at = now if retry_after is None else now - RATE_WINDOW + retry_after
         with self._lock:
-            self._calls[token] = deque([now] * self.limit)
+            self._calls[token] = deque([spent_at] * self.limit)
 
 
 class Accounting:
@@ -78,26 +80,54 @@ class Accounting:
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {"total": self.total, "by_operation": dict(self.by_operation),
-                    "by_token": dict(self.by_token)}
+            return {
+                "total": self.total,
+                "by_operation": dict(self.by_operation),
+                "by_token": dict(self.by_token),
+            }
 
 
 class MistSimulator:
     """The simulated cloud. See docs/INTERFACES.md section 1."""
 
-    def __init__(self, gateways: int = 40, seed: int = 7, tokens=("demo-token-a",), latency_ms: float = 0.0,
-                 jitter_ms: float = 0.0, rate_limit: int = 5000, fault_rate: float = 0.0,
-                 adversarial: bool = False, extra_orgs: int = 0, user_tokens=(), *, now: float | None = None,
-                 empty_site_fraction: float = 0.2, hang_cap_seconds: float = 3.0) -> None:
+    def __init__(
+        self,
+        gateways: int = 40,
+        seed: int = 7,
+        tokens=("demo-token-a",),
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        rate_limit: int = 5000,
+        fault_rate: float = 0.0,
+        adversarial: bool = False,
+        extra_orgs: int = 0,
+        user_tokens=(),
+        *,
+        now: float | None = None,
+        empty_site_fraction: float = 0.2,
+        hang_cap_seconds: float = 3.0,
+    ) -> None:
         self.seed = seed
         self._fixed_now = now
         self.hang_cap_seconds = hang_cap_seconds
         anchor_hour = int(self.now() // 86_400) * 24
-        main = build_org(seed, gateways, adversarial_names=adversarial, anchor_hour=anchor_hour,
-                         empty_site_fraction=empty_site_fraction)
-        extras = [build_org(seed * 1000 + i + 1, 3 + 2 * i, adversarial_names=adversarial,
-                            anchor_hour=anchor_hour, name=f"{ORG_NAMES[(seed + i + 1) % len(ORG_NAMES)]} {i + 1}")
-                  for i in range(extra_orgs)]
+        main = build_org(
+            seed,
+            gateways,
+            adversarial_names=adversarial,
+            anchor_hour=anchor_hour,
+            empty_site_fraction=empty_site_fraction,
+        )
+        extras = [
+            build_org(
+                seed * 1000 + i + 1,
+                3 + 2 * i,
+                adversarial_names=adversarial,
+                anchor_hour=anchor_hour,
+                name=f"{ORG_NAMES[(seed + i + 1) % len(ORG_NAMES)]} {i + 1}",
+            )
+            for i in range(extra_orgs)
+        ]
         self.orgs: list[Org] = [main, *extras]
         self.org_by_id = {o.id: o for o in self.orgs}
         self.site_by_id = {s.id: (o, s) for o in self.orgs for s in o.sites}
@@ -145,17 +175,34 @@ class MistSimulator:
 
     def self_document(self, principal: Principal) -> dict:
         """GET /api/v1/self: an org token has no email; a user token lists several orgs."""
-        privileges = [{"scope": "org", "org_id": oid, "role": principal.role, "name": self.org_by_id[oid].name}
-                      for oid in principal.org_ids]
+        privileges = [
+            {"scope": "org", "org_id": oid, "role": principal.role, "name": self.org_by_id[oid].name}
+            for oid in principal.org_ids
+        ]
         if principal.kind == "org":
             return {"name": f"Org API token {principal.token[:4]}...", "privileges": privileges, "tags": []}
         first, last = USER_NAMES[sum(map(ord, principal.token)) % len(USER_NAMES)]
         main = self.orgs[0]
-        privileges.append({"scope": "site", "site_id": main.sites[0].id, "org_id": main.id, "role": "read",
-                           "name": main.sites[0].name})
-        return {"email": f"{first.lower()}.{last.lower()}@example.com", "first_name": first, "last_name": last,
-                "phone": "", "via_sso": False, "two_factor_verified": False, "session_expiry": 1440,
-                "tags": [], "privileges": privileges}
+        privileges.append(
+            {
+                "scope": "site",
+                "site_id": main.sites[0].id,
+                "org_id": main.id,
+                "role": "read",
+                "name": main.sites[0].name,
+            }
+        )
+        return {
+            "email": f"{first.lower()}.{last.lower()}@example.com",
+            "first_name": first,
+            "last_name": last,
+            "phone": "",
+            "via_sso": False,
+            "two_factor_verified": False,
+            "session_expiry": 1440,
+            "tags": [],
+            "privileges": privileges,
+        }
 
     # -- run-time knobs ------------------------------------------------------------------------
 
@@ -165,8 +212,9 @@ class MistSimulator:
     def reset_calls(self) -> None:
         self.accounting.reset()
 
-    def exhaust_token(self, token: str) -> None:
-        self.rate.exhaust(token)
+    def exhaust_token(self, token: str, retry_after: float | None = None) -> None:
+        """Spend ``token``'s hourly budget: its next call answers 429 (until ``retry_after`` s pass)."""
+        self.rate.exhaust(token, retry_after)
 
     def set_faults(self, fault_rate: float) -> None:
         self.fault_rate = fault_rate
@@ -220,7 +268,9 @@ class MistSimulator:
         if fault == "hang":
             return Reply(503, b'{"detail":"Service temporarily unavailable"}', hang=True)
         if fault:
-            return error(int(fault), "Internal server error" if fault == "500" else "Service temporarily unavailable")
+            return error(
+                int(fault), "Internal server error" if fault == "500" else "Service temporarily unavailable"
+            )
         if method.upper() != "GET":
             return error(405, f'Method "{method}" not allowed.')
         if route is None:

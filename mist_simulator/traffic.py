@@ -29,8 +29,30 @@ BYTES_PER_BPS_HOUR = HOUR / 8
 
 # Relative load per local hour: quiet nights, busy 9-12 and 13-17, lunch dip, evening tail.
 DAILY = (
-    0.12, 0.10, 0.09, 0.09, 0.10, 0.14, 0.25, 0.45, 0.75, 0.95, 1.00, 0.98,
-    0.85, 0.92, 1.00, 0.97, 0.90, 0.70, 0.50, 0.38, 0.30, 0.24, 0.18, 0.14,
+    0.12,
+    0.10,
+    0.09,
+    0.09,
+    0.10,
+    0.14,
+    0.25,
+    0.45,
+    0.75,
+    0.95,
+    1.00,
+    0.98,
+    0.85,
+    0.92,
+    1.00,
+    0.97,
+    0.90,
+    0.70,
+    0.50,
+    0.38,
+    0.30,
+    0.24,
+    0.18,
+    0.14,
 )
 NOISE_MAX = 1.45
 # Highest base rate (fraction of the speed) that can never exceed the port speed, 5-minute

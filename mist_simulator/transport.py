@@ -24,10 +24,22 @@ if TYPE_CHECKING:
 
 # Every host mistapi accepts (MIST_API.md, "Clouds and hosts").
 MIST_HOSTS = (
-    "api.mist.com", "api.gc1.mist.com", "api.ac2.mist.com", "api.gc2.mist.com", "api.gc4.mist.com",
-    "api.eu.mist.com", "api.gc3.mist.com", "api.ac6.mist.com", "api.gc6.mist.com",
-    "api.ac5.mist.com", "api.gc5.mist.com", "api.gc7.mist.com",
-    "api.mistsys.com", "api.ac99.mist.com", "api.gc1.mistsys.com", "api.us.mist-federal.com",
+    "api.mist.com",
+    "api.gc1.mist.com",
+    "api.ac2.mist.com",
+    "api.gc2.mist.com",
+    "api.gc4.mist.com",
+    "api.eu.mist.com",
+    "api.gc3.mist.com",
+    "api.ac6.mist.com",
+    "api.gc6.mist.com",
+    "api.ac5.mist.com",
+    "api.gc5.mist.com",
+    "api.gc7.mist.com",
+    "api.mistsys.com",
+    "api.ac99.mist.com",
+    "api.gc1.mistsys.com",
+    "api.us.mist-federal.com",
 )
 
 
@@ -43,8 +55,9 @@ class SimulatorAdapter(BaseAdapter):
         super().__init__()
         self.sim = sim
 
-    def send(self, request: PreparedRequest, stream=False, timeout=None, verify=True, cert=None,
-             proxies=None) -> Response:
+    def send(
+        self, request: PreparedRequest, stream=False, timeout=None, verify=True, cert=None, proxies=None
+    ) -> Response:
         started = time.monotonic()
         parts = urlsplit(request.url)
         reply = self.sim.dispatch(request.method or "GET", parts.path, parts.query, dict(request.headers))

@@ -101,7 +101,7 @@ ensure_system_packages() {
         log "installing ${missing[*]} with apt-get"
         apt_install "${missing[@]}"
     else
-        log "missing: ${missing[*]} (install them with apt-get as root); the tests that need them will be skipped"
+        log "missing: ${missing[*]}: install them as root (apt-get install ${missing[*]}); the browser and Redis tests fail without them"
     fi
 }
 

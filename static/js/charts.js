@@ -40,8 +40,9 @@ function tickStep(spanMs) {
 
 function xAxis(xs, spanMs) {
   const multiDay = spanMs > 36 * HOUR;
-  // Steps are multiples of epoch ms; shift by the local UTC offset so day ticks land on local midnight.
-  const offset = new Date().getTimezoneOffset() * MINUTE;
+  const step = tickStep(spanMs);
+  // Milliseconds to add to UTC for local wall-clock time, so ticks sit on local round hours/midnight.
+  const localShift = -new Date().getTimezoneOffset() * MINUTE;
   return {
     type: 'linear',
     min: xs.length ? xs[0] : undefined,
@@ -51,16 +52,17 @@ function xAxis(xs, spanMs) {
       color: COLORS.text,
       maxRotation: 0,
       autoSkipPadding: 24,
-      includeBounds: false,
-      stepSize: tickStep(spanMs),
       callback: (value) => formatTick(value, multiDay),
     },
-    // Chart.js puts ticks on multiples of stepSize from 0 (UTC); move them to local multiples.
+    // A linear axis picks "nice" numbers of milliseconds (ticks at 13:56, 16:52);
+    // replace them with multiples of a clock step instead.
     afterBuildTicks: (axis) => {
-      if (!multiDay || !offset) return;
-      axis.ticks = axis.ticks
-        .map((tick) => ({ ...tick, value: tick.value + offset }))
-        .filter((tick) => tick.value >= axis.min && tick.value <= axis.max);
+      if (!Number.isFinite(axis.min) || !Number.isFinite(axis.max)) return;
+      const ticks = [];
+      for (let t = Math.ceil((axis.min + localShift) / step) * step - localShift; t <= axis.max; t += step) {
+        ticks.push({ value: t });
+      }
+      axis.ticks = ticks;
     },
   };
 }

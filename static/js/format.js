@@ -17,6 +17,16 @@ export function valueNode(value, formatter = String) {
   return isUnknown(value) || value === '' ? naNode() : document.createTextNode(formatter(value));
 }
 
+/**
+ * Free text from Mist (names, descriptions) can be arbitrarily long: show it clipped with an
+ * ellipsis, the whole value in the tooltip, so one hostile name cannot stretch the table.
+ */
+export function clippedNode(value) {
+  if (isUnknown(value) || value === '') return naNode();
+  const text = String(value);
+  return el('span', { class: 'clip', title: text, text });
+}
+
 function scaled(value, units, base) {
   let i = 0;
   let v = Math.abs(value);

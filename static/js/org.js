@@ -66,6 +66,19 @@ export async function resolveOrganization() {
       setOrgId(null);
     }
   }
+  // Ask for the list first: with several orgs the picker appears without provoking the 409.
+  let orgs = null;
+  try {
+    orgs = (await getJSON('/api/organizations')).data;
+  } catch {
+    orgs = null; // fall back to /api/organization, which explains itself
+  }
+  if (Array.isArray(orgs) && orgs.length > 1) {
+    const chosen = await pickOrg(orgs, false);
+    storage.set(chosen);
+    setOrgId(chosen);
+    return (await getJSON('/api/organization')).data;
+  }
   try {
     const org = (await getJSON('/api/organization')).data;
     if (org && org.org_id) setOrgId(org.org_id);

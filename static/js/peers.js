@@ -1,7 +1,7 @@
 // The peer-path modal: every VPN path of one WAN port, sortable by column.
 import { el, $, $$, clear } from './dom.js';
 import { getJSON, gatewayPath } from './api.js';
-import { valueNode, naNode, isUnknown, formatDuration, formatNumber } from './format.js';
+import { valueNode, naNode, clippedNode, isUnknown, formatDuration, formatNumber } from './format.js';
 import { openModal, setupModal } from './modal.js';
 import { toast } from './toast.js';
 
@@ -86,10 +86,10 @@ export class PeersModal {
       if (p.is_active === false) statusCell.append(' ', el('span', { class: 'muted small', text: 'standby' }));
       this.body.append(el('tr', { class: 'peer-row' },
         statusCell,
-        el('td', {}, valueNode(p.vpn_name)),
-        el('td', {}, valueNode(p.peer_router_name)),
-        el('td', { class: 'mono' }, valueNode(p.peer_port_id)),
-        el('td', {}, valueNode(p.type)),
+        el('td', {}, clippedNode(p.vpn_name)),
+        el('td', {}, clippedNode(p.peer_router_name)),
+        el('td', { class: 'mono' }, clippedNode(p.peer_port_id)),
+        el('td', {}, clippedNode(p.type)),
         el('td', { class: 'num' }, valueNode(p.latency, num(1))),
         el('td', { class: 'num' }, valueNode(p.loss, num(2))),
         el('td', { class: 'num' }, valueNode(p.jitter, num(1))),

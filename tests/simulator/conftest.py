@@ -14,8 +14,14 @@ USER = "user-tok"
 
 
 def make_sim(**kwargs) -> MistSimulator:
-    options = {"gateways": 60, "seed": 7, "tokens": (TOKEN, OTHER), "extra_orgs": 2,
-               "user_tokens": (USER,), "now": NOW}
+    options = {
+        "gateways": 60,
+        "seed": 7,
+        "tokens": (TOKEN, OTHER),
+        "extra_orgs": 2,
+        "user_tokens": (USER,),
+        "now": NOW,
+    }
     options.update(kwargs)
     return MistSimulator(**options)
 

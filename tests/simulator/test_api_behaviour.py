@@ -30,8 +30,15 @@ def test_unknown_paths_and_ids_are_404_and_bad_values_400(client, sim):
     assert client.get("/api/v1/sites/unknown-site").status_code == 404
     site = sim.org().gateways[0].site
     assert client.get(f"/api/v1/sites/{site.id}/devices/unknown").status_code == 404
-    for query in ({"limit": "abc"}, {"limit": "0"}, {"page": "-1"}, {"type": "router"}, {"status": "maybe"},
-                  {"duration": "soon"}, {"start": "20", "end": "10"}):
+    for query in (
+        {"limit": "abc"},
+        {"limit": "0"},
+        {"page": "-1"},
+        {"type": "router"},
+        {"status": "maybe"},
+        {"duration": "soon"},
+        {"start": "20", "end": "10"},
+    ):
         response = client.get(f"/api/v1/orgs/{org}/stats/devices", **query)
         assert response.status_code == 400, query
         assert "detail" in response.json()
@@ -44,8 +51,12 @@ def test_list_pagination_headers(client, sim):
     assert response.headers["X-Page-Total"] == "60"
     assert response.headers["X-Page-Limit"] == "25" and response.headers["X-Page-Page"] == "3"
     assert len(response.json()) == 10
-    assert client.get(f"/api/v1/orgs/{sim.org_id}/stats/devices", type="gateway", limit=5000).headers[
-        "X-Page-Limit"] == "1000"
+    assert (
+        client.get(f"/api/v1/orgs/{sim.org_id}/stats/devices", type="gateway", limit=5000).headers[
+            "X-Page-Limit"
+        ]
+        == "1000"
+    )
     default = client.get(f"/api/v1/orgs/{sim.org_id}/sites")
     assert default.headers["X-Page-Limit"] == "100"
 
@@ -84,7 +95,9 @@ def test_filters(client, sim):
     assert {g["site_id"] for g in by_site} == {gateway.site.id}
     disconnected = client.get(path, type="gateway", status="disconnected").json()
     assert len(disconnected) == sum(not g.connected for g in org.gateways) > 0
-    ports = client.get(f"/api/v1/orgs/{org.id}/stats/ports/search", mac=gateway.mac, port_id="ge-0/0/0").json()
+    ports = client.get(
+        f"/api/v1/orgs/{org.id}/stats/ports/search", mac=gateway.mac, port_id="ge-0/0/0"
+    ).json()
     assert [(p["mac"], p["port_id"]) for p in ports["results"]] == [(gateway.mac, "ge-0/0/0")]
     peers = client.get(f"/api/v1/orgs/{org.id}/stats/vpn_peers/search", mac=gateway.mac).json()
     assert peers["total"] == len(gateway.peers) and {p["mac"] for p in peers["results"]} == {gateway.mac}

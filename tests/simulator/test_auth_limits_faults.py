@@ -64,8 +64,11 @@ def test_faults_answer_500_503_or_time_out_after_the_read_timeout():
     started = time.monotonic()
     for _ in range(30):
         try:
-            response = session.get("https://api.mist.com/api/v1/self", headers={"Authorization": f"Token {TOKEN}"},
-                                   timeout=(1, 0.05))
+            response = session.get(
+                "https://api.mist.com/api/v1/self",
+                headers={"Authorization": f"Token {TOKEN}"},
+                timeout=(1, 0.05),
+            )
             outcomes.append(response.status_code)
         except requests.exceptions.ReadTimeout:
             outcomes.append("timeout")

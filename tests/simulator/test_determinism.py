@@ -20,8 +20,10 @@ def snapshot(sim) -> list[bytes]:
         (f"/api/v1/orgs/{org.id}/gatewaytemplates", {}),
         (f"/api/v1/orgs/{org.id}/deviceprofiles", {}),
         (f"/api/v1/sites/{gateway.site.id}/devices/{gateway.id}", {}),
-        (f"/api/v1/sites/{gateway.site.id}/insights/gateway/{gateway.id}/stats",
-         {"metrics": "rx_bps,tx_bps,latency", "duration": "7d", "interval": "3600", "limit": 1000}),
+        (
+            f"/api/v1/sites/{gateway.site.id}/insights/gateway/{gateway.id}/stats",
+            {"metrics": "rx_bps,tx_bps,latency", "duration": "7d", "interval": "3600", "limit": 1000},
+        ),
     ]
     out = []
     for path, query in paths:
@@ -39,7 +41,8 @@ def test_same_seed_same_bytes():
 
 def test_same_seed_same_bytes_in_adversarial_mode():
     assert snapshot(make_sim(gateways=30, seed=9, adversarial=True)) == snapshot(
-        make_sim(gateways=30, seed=9, adversarial=True))
+        make_sim(gateways=30, seed=9, adversarial=True)
+    )
 
 
 def test_different_seed_different_org():

@@ -67,8 +67,15 @@ def test_get_all_peer_path_search_follows_next_to_the_exact_total(session, big_s
 def test_gateway_insights_through_mistapi(session, big_sim):
     gateway = next(g for g in big_sim.org().gateways if g.connected and g.role == "branch")
     response = insights.getSiteInsightMetricsForGateway(
-        session, gateway.site.id, gateway.id, "rx_bps,tx_bps", port_id=gateway.wan_ports[0].port_id,
-        start=str(NOW - 3600), end=str(NOW), interval="300")
+        session,
+        gateway.site.id,
+        gateway.id,
+        "rx_bps,tx_bps",
+        port_id=gateway.wan_ports[0].port_id,
+        start=str(NOW - 3600),
+        end=str(NOW),
+        interval="300",
+    )
     assert response.status_code == 200
     assert len(response.data["rt"]) == 12 and len(response.data["rx_bps"]) == 12
 

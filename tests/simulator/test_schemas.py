@@ -14,7 +14,8 @@ INSIGHTS_SCHEMA = {
     "type": "object",
     "required": ["start", "end", "interval", "rt"],
     "properties": {
-        "start": {"type": "integer"}, "end": {"type": "integer"},
+        "start": {"type": "integer"},
+        "end": {"type": "integer"},
         "interval": {"type": "integer", "multipleOf": 300},
         "rt": {"type": "array", "items": {"type": "integer"}},
     },
@@ -32,23 +33,42 @@ def endpoints(sim):
         ("/api/v1/self", "/api/v1/self", {}),
         ("/api/v1/orgs/{org_id}", f"/api/v1/orgs/{o}", {}),
         ("/api/v1/orgs/{org_id}/sites", f"/api/v1/orgs/{o}/sites", {"limit": 1000}),
-        ("/api/v1/orgs/{org_id}/stats/devices", f"/api/v1/orgs/{o}/stats/devices",
-         {"type": "gateway", "fields": "*", "limit": 1000}),
+        (
+            "/api/v1/orgs/{org_id}/stats/devices",
+            f"/api/v1/orgs/{o}/stats/devices",
+            {"type": "gateway", "fields": "*", "limit": 1000},
+        ),
         ("/api/v1/orgs/{org_id}/stats/devices", f"/api/v1/orgs/{o}/stats/devices", {"type": "gateway"}),
-        ("/api/v1/orgs/{org_id}/stats/ports/search", f"/api/v1/orgs/{o}/stats/ports/search",
-         {"device_type": "gateway", "limit": 1000}),
-        ("/api/v1/orgs/{org_id}/stats/vpn_peers/search", f"/api/v1/orgs/{o}/stats/vpn_peers/search",
-         {"limit": 1000}),
-        ("/api/v1/orgs/{org_id}/inventory", f"/api/v1/orgs/{o}/inventory", {"type": "gateway", "limit": 1000}),
+        (
+            "/api/v1/orgs/{org_id}/stats/ports/search",
+            f"/api/v1/orgs/{o}/stats/ports/search",
+            {"device_type": "gateway", "limit": 1000},
+        ),
+        (
+            "/api/v1/orgs/{org_id}/stats/vpn_peers/search",
+            f"/api/v1/orgs/{o}/stats/vpn_peers/search",
+            {"limit": 1000},
+        ),
+        (
+            "/api/v1/orgs/{org_id}/inventory",
+            f"/api/v1/orgs/{o}/inventory",
+            {"type": "gateway", "limit": 1000},
+        ),
         ("/api/v1/orgs/{org_id}/gatewaytemplates", f"/api/v1/orgs/{o}/gatewaytemplates", {}),
         ("/api/v1/orgs/{org_id}/deviceprofiles", f"/api/v1/orgs/{o}/deviceprofiles", {"type": "gateway"}),
         ("/api/v1/sites/{site_id}", f"/api/v1/sites/{s}", {}),
         ("/api/v1/sites/{site_id}/devices", f"/api/v1/sites/{s}/devices", {"type": "gateway"}),
         ("/api/v1/sites/{site_id}/devices/{device_id}", f"/api/v1/sites/{s}/devices/{d}", {}),
-        ("/api/v1/sites/{site_id}/stats/devices/{device_id}", f"/api/v1/sites/{s}/stats/devices/{d}",
-         {"fields": "*"}),
-        ("/api/v1/sites/{site_id}/stats/ports/search", f"/api/v1/sites/{s}/stats/ports/search",
-         {"device_type": "gateway"}),
+        (
+            "/api/v1/sites/{site_id}/stats/devices/{device_id}",
+            f"/api/v1/sites/{s}/stats/devices/{d}",
+            {"fields": "*"},
+        ),
+        (
+            "/api/v1/sites/{site_id}/stats/ports/search",
+            f"/api/v1/sites/{s}/stats/ports/search",
+            {"device_type": "gateway"},
+        ),
         ("/api/v1/sites/{site_id}/devices/search", f"/api/v1/sites/{s}/devices/search", {"type": "gateway"}),
     ]
 
@@ -96,7 +116,10 @@ def test_gateway_insights_match_the_documented_shape(flavour, sim, adversarial_s
     port = gateway.wan_ports[0]
     response = Client(simulator).get(
         f"/api/v1/sites/{gateway.site.id}/insights/gateway/{gateway.id}/stats",
-        metrics="rx_bps,tx_bps,latency,jitter,loss", port_id=port.port_id, duration="1d", interval="1800",
+        metrics="rx_bps,tx_bps,latency,jitter,loss",
+        port_id=port.port_id,
+        duration="1d",
+        interval="1800",
     )
     assert response.status_code == 200
     body = response.json()
