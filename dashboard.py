@@ -158,11 +158,8 @@ class Dashboard:
             )
         )
         self.enricher.request(org_id, site_ids)
-        peers = {
-            g.get("id"): _plain(circuits.peer_path_rows(g.get("vpn_peers") or [], None))
-            for g in raw["stats"]
-            if g.get("id")
-        }
+        # Raw paths, shaped only when a gateway's modal asks: most are never opened.
+        peers = {g["id"]: g.get("vpn_peers") or [] for g in raw["stats"] if g.get("id")}
         return {
             "gateways": rows,
             "summary": circuits.summarize(rows),
@@ -200,7 +197,8 @@ class Dashboard:
         """
         try:
             row, answer = self.gateway(org_id, gateway_id)
-            paths, ports = answer.value["peers"].get(gateway_id) or [], row["ports"]
+            paths = _plain(circuits.peer_path_rows(answer.value["peers"].get(gateway_id) or [], None))
+            ports = row["ports"]
         except UnknownGateway:
             if not mac:
                 raise

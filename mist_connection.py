@@ -262,7 +262,7 @@ class MistConnection:
         session_hook: Callable[[requests.Session], None] | None = None,
         https_proxy: str | None = None,
         retry: RetryPolicy | None = None,
-        page_workers: int = 4,
+        page_workers: int = 8,
     ):
         if host not in MIST_HOSTS:
             raise MistConfigError(f"MIST_HOST {host!r} is not a Mist API host")
