@@ -49,7 +49,7 @@ def test_tokens_never_appear_in_logs_json_html_or_errors(tmp_path):
         "MIST_DEMO": "1",
         "MIST_APITOKEN": ",".join(SECRET_TOKENS),
         "MIST_DEMO_GATEWAYS": "30",
-        "MIST_DEMO_RATE_LIMIT": "25",
+        "MIST_DEMO_RATE_LIMIT": "8",
         "MIST_DEMO_FAULT_RATE": "0.3",
         "LOG_LEVEL": "DEBUG",
         "CACHE_TTL_SECONDS": "1",
