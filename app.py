@@ -173,9 +173,31 @@ def build_dashboard(settings: Settings) -> Dashboard:
     return Dashboard(conn, cache, settings)
 
 
-def _configure_logging(level: str) -> None:
+class SecretRedactor(logging.Filter):
+    """Last line of defence: a configured token never reaches a log line, whoever logged it."""
+
+    def __init__(self, secrets: tuple[str, ...]):
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if len(s) >= 6)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            if any(secret in message for secret in self.secrets):
+                for secret in self.secrets:
+                    message = message.replace(secret, "<redacted token>")
+                record.msg, record.args = message, None
+        return True
+
+
+def _configure_logging(level: str, secrets: tuple[str, ...]) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger().setLevel(level)
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers:
+        for old in [f for f in handler.filters if isinstance(f, SecretRedactor)]:
+            handler.removeFilter(old)
+        handler.addFilter(SecretRedactor(secrets))
     # mistapi logs every URL at INFO and full tracebacks on errors; ours say what matters, once.
     logging.getLogger("mistapi").setLevel(logging.DEBUG if level == "DEBUG" else logging.CRITICAL)
 
@@ -191,7 +213,7 @@ def create_app(config: dict | None = None) -> Flask:
         settings = settings_from_env().with_overrides(config)
     except ConfigError as exc:
         settings, setup_error = Settings().with_overrides(config), str(exc)
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings.tokens)
     if setup_error is None and settings.configured:
         try:
             dashboard = build_dashboard(settings)

@@ -230,14 +230,17 @@ class RetryPolicy:
 
 def _new_mistapi_session(host: str, token: str, timeout: tuple[float, float], https_proxy: str | None):
     """A mistapi session for one token, built without letting mistapi read tokens from os.environ."""
+    mistapi_logger = logging.getLogger("mistapi")
     with _ENV_LOCK:
         saved = {name: os.environ.pop(name) for name in _MISTAPI_ENV_VARS if name in os.environ}
+        level = mistapi_logger.level  # APISession resets it; the app decides how chatty mistapi is
         try:
             session = mistapi.APISession(
                 host=host, console_log_level=50, logging_log_level=50, show_cli_notif=False, https_proxy=https_proxy
             )
         finally:
             os.environ.update(saved)
+            mistapi_logger.setLevel(level)
     if session.get_cloud() != host:
         raise MistConfigError(f"Mist host {host!r} is not a Mist API host")
     timed = _TimeoutSession(timeout)

@@ -53,6 +53,28 @@ function setEnrichment(enrichment) {
   }
 }
 
+// What each `incomplete` entry of /api/gateways means to a reader.
+const INCOMPLETE_LABELS = {
+  sites: 'sites',
+  templates: 'gateway templates',
+  profiles: 'device profiles',
+  inventory: 'inventory',
+};
+
+/** Reference data the server could not fetch: the table is shown, but say that some of it is unknown. */
+function setIncomplete(incomplete) {
+  const note = $('#incomplete-banner');
+  const parts = Array.isArray(incomplete) ? incomplete : [];
+  if (!parts.length) {
+    note.hidden = true;
+    return;
+  }
+  const names = parts.map((part) => INCOMPLETE_LABELS[part] || String(part)).join(', ');
+  note.textContent = `Some data is incomplete: ${names} could not be fetched from Mist. `
+    + 'Values that depend on it show — until a later refresh succeeds.';
+  note.hidden = false;
+}
+
 // ---- first-load progress -------------------------------------------------------
 let loadingTicker = null;
 
@@ -85,6 +107,7 @@ async function loadGateways() {
     setCards(data.summary || {});
     setFreshness(asOf, stale);
     setEnrichment(data.enrichment);
+    setIncomplete(data.incomplete);
     if (stale) nextIn = STALE_RETRY_SECONDS;
     if (!state.loadedOnce) {
       state.loadedOnce = true;
@@ -208,6 +231,7 @@ async function start() {
     const empty = $('#empty');
     empty.hidden = false;
     empty.textContent = `Organisation could not be loaded: ${err.message}`;
+    loadStatus(); // a rate limit also shows in the banner, with the time it ends
     // Try again later: the cloud may be down or rate limited.
     setTimeout(() => window.location.reload(), REFRESH_SECONDS * 1000);
     return;

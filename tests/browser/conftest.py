@@ -10,7 +10,7 @@ only to its own server).
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,8 @@ import requests
 from playwright.sync_api import Browser, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from config import ENV_VARS
+from tests.browser.live import LiveApp, serving
 from tests.browser.pages import open_page, wait_for_table
 from tests.support.servers import free_port, running_server
 
@@ -107,3 +109,35 @@ def loaded_page(page, app_url):
     """The demo page with its gateway table loaded."""
     wait_for_table(page, app_url)
     return page
+
+
+@pytest.fixture
+def live_app(monkeypatch):
+    """Factory: ``live_app(config)`` serves ``create_app(config)`` in this process and returns a LiveApp
+    (url, app, dashboard, simulator), so the test can steer the simulated cloud while the page runs.
+    The environment's own settings are cleared so only ``config`` counts; servers stop at teardown."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    with ExitStack() as stack:
+
+        def start(config: dict, simulator=None) -> LiveApp:
+            return stack.enter_context(serving(config, simulator))
+
+        yield start
+
+
+@pytest.fixture
+def live_page(browser, live_app):
+    """Factory: ``live_page(url)`` -> (page, problems), a fresh context each; every page must stay clean
+    (console errors, uncaught exceptions, foreign requests) unless the test allowed an exact message."""
+    opened = []
+    with ExitStack() as stack:
+
+        def open_one(url: str):
+            pg, problems = stack.enter_context(open_page(browser, url))
+            opened.append(problems)
+            return pg, problems
+
+        yield open_one
+        for problems in opened:
+            problems.assert_clean()

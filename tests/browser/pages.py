@@ -19,6 +19,12 @@ class PageProblems:
         self.console_errors: list[str] = []
         self.page_errors: list[str] = []
         self.foreign_requests: list[str] = []
+        self.allowed_console_errors: set[str] = set()
+        self.allowed_seen: list[str] = []
+
+    def allow_console_error(self, text: str) -> None:
+        """Ignore console errors whose text is exactly ``text`` (one the test provokes on purpose)."""
+        self.allowed_console_errors.add(text)
 
     def attach(self, page: Page) -> None:
         page.on("console", self._on_console)
@@ -27,6 +33,9 @@ class PageProblems:
 
     def _on_console(self, message) -> None:
         if message.type == "error":
+            if message.text in self.allowed_console_errors:
+                self.allowed_seen.append(message.text)
+                return
             self.console_errors.append(f"{message.text} @ {message.location}")
 
     def _on_request(self, request) -> None:

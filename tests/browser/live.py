@@ -1,0 +1,46 @@
+"""The app served in-process, so a test can steer the simulated cloud while the browser uses the page.
+
+``create_app(config)`` builds the app; werkzeug's threaded server runs it on a free loopback port in
+a daemon thread. The test keeps the Flask app object, hence the Dashboard and its MistSimulator
+(``app.extensions["dashboard"].conn.simulator`` in demo mode, or the one passed in ``session_hook``).
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+from app import create_app
+
+
+@dataclass
+class LiveApp:
+    url: str
+    app: Flask
+    simulator: object | None = None
+
+    @property
+    def dashboard(self):
+        return self.app.extensions["dashboard"]
+
+
+@contextmanager
+def serving(config: dict, simulator=None):
+    """``create_app(config)`` on ``http://127.0.0.1:<free port>``; yields a LiveApp."""
+    app = create_app(config)
+    dashboard = app.extensions["dashboard"]
+    if simulator is None and dashboard is not None:
+        simulator = getattr(dashboard.conn, "simulator", None)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"live-app-{server.server_port}", daemon=True)
+    thread.start()
+    try:
+        yield LiveApp(f"http://127.0.0.1:{server.server_port}", app, simulator)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
