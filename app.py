@@ -235,7 +235,9 @@ def _security_headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers.setdefault("Cache-Control", "no-store" if request.path.startswith("/api/") else "no-cache")
+    response.headers.setdefault(
+        "Cache-Control", "no-store" if request.path.startswith("/api/") else "no-cache"
+    )
     return response
 
 
@@ -304,7 +306,9 @@ def register_errors(app: Flask) -> None:
         return fail(500, "internal error: see the server log")
 
 
-def register_routes(app: Flask, dashboard: Dashboard | None, settings: Settings, setup_error: str | None) -> None:
+def register_routes(
+    app: Flask, dashboard: Dashboard | None, settings: Settings, setup_error: str | None
+) -> None:
     def need_dashboard() -> Dashboard:
         if dashboard is None:
             raise _NotConfigured(setup_error)
@@ -333,7 +337,12 @@ def register_routes(app: Flask, dashboard: Dashboard | None, settings: Settings,
     def health():
         return jsonify(
             success=True,
-            data={"status": "ok", "configured": dashboard is not None, "demo": settings.demo, "version": __version__},
+            data={
+                "status": "ok",
+                "configured": dashboard is not None,
+                "demo": settings.demo,
+                "version": __version__,
+            },
         )
 
     @app.get("/api/status")
@@ -401,7 +410,8 @@ class _NotConfigured(Exception):
     def __init__(self, setup_error: str | None):
         super().__init__(
             setup_error
-            or "not configured: set MIST_APITOKEN (and MIST_HOST for your region) or run in demo mode (MIST_DEMO=1)"
+            or "not configured: set MIST_APITOKEN (and MIST_HOST for your region) "
+            "or run in demo mode (MIST_DEMO=1)"
         )
 
 
@@ -415,7 +425,9 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["MIST_DEMO"] = "1"
     application = create_app()
     port = args.port or application.config["SETTINGS"].port
-    print(f"MistCircuitStats on http://{args.host}:{port}/" + (" (demo data)" if args.demo else ""), flush=True)
+    print(
+        f"MistCircuitStats on http://{args.host}:{port}/" + (" (demo data)" if args.demo else ""), flush=True
+    )
     application.run(host=args.host, port=port, threaded=True, debug=False)
 
 

@@ -103,13 +103,22 @@ class Dashboard:
 
     # ----- reference data -----------------------------------------------------------------------
     def _reference(self, org_id: str, kind: str, fetch) -> list:
-        return self._cached(f"ref:{kind}:{org_id}", lambda: fetch(org_id), TTL_REFERENCE, MAX_STALE_LIVE).value
+        return self._cached(
+            f"ref:{kind}:{org_id}", lambda: fetch(org_id), TTL_REFERENCE, MAX_STALE_LIVE
+        ).value
 
     def sites(self, org_id: str) -> Answer:
-        answer = self._cached(f"ref:sites:{org_id}", lambda: self.conn.sites(org_id), TTL_REFERENCE, MAX_STALE_LIVE)
+        answer = self._cached(
+            f"ref:sites:{org_id}", lambda: self.conn.sites(org_id), TTL_REFERENCE, MAX_STALE_LIVE
+        )
         rows = sorted(
             (
-                {"id": s.get("id"), "name": s.get("name"), "address": s.get("address"), "timezone": s.get("timezone")}
+                {
+                    "id": s.get("id"),
+                    "name": s.get("name"),
+                    "address": s.get("address"),
+                    "timezone": s.get("timezone"),
+                }
                 for s in answer.value
             ),
             key=lambda s: (s["name"] or "").lower(),
@@ -120,7 +129,10 @@ class Dashboard:
     def table(self, org_id: str) -> Answer:
         """All gateway rows of the org with their WAN ports, summary and peer paths."""
         return self._cached(
-            f"table:{org_id}", lambda: self._build_table(org_id), self.settings.cache_ttl_seconds, MAX_STALE_LIVE
+            f"table:{org_id}",
+            lambda: self._build_table(org_id),
+            self.settings.cache_ttl_seconds,
+            MAX_STALE_LIVE,
         )
 
     def _build_table(self, org_id: str) -> dict:

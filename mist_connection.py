@@ -97,7 +97,9 @@ class MistRateLimited(MistError):
 
     def __init__(self, until: float):
         self.until = until
-        super().__init__(f"all API tokens are rate-limited until {time.strftime('%H:%M', time.localtime(until))}")
+        super().__init__(
+            f"all API tokens are rate-limited until {time.strftime('%H:%M', time.localtime(until))}"
+        )
 
 
 class CooldownStore(Protocol):
@@ -236,7 +238,11 @@ def _new_mistapi_session(host: str, token: str, timeout: tuple[float, float], ht
         level = mistapi_logger.level  # APISession resets it; the app decides how chatty mistapi is
         try:
             session = mistapi.APISession(
-                host=host, console_log_level=50, logging_log_level=50, show_cli_notif=False, https_proxy=https_proxy
+                host=host,
+                console_log_level=50,
+                logging_log_level=50,
+                show_cli_notif=False,
+                https_proxy=https_proxy,
             )
         finally:
             os.environ.update(saved)
@@ -366,7 +372,11 @@ class MistConnection:
             if privilege.get("scope") == "org" and privilege.get("org_id"):
                 seen.setdefault(
                     privilege["org_id"],
-                    {"org_id": privilege["org_id"], "name": privilege.get("name"), "role": privilege.get("role")},
+                    {
+                        "org_id": privilege["org_id"],
+                        "name": privilege.get("name"),
+                        "role": privilege.get("role"),
+                    },
                 )
         return sorted(seen.values(), key=lambda o: (o["name"] or "").lower())
 
@@ -378,7 +388,9 @@ class MistConnection:
 
     def gateway_stats(self, org_id: str, site_id: str | None = None) -> list[dict]:
         """Every gateway's stats with ``if_stat``, and (``fields=*``) its ports and VPN peer paths."""
-        return self.list_all(org_stats.listOrgDevicesStats, org_id, type="gateway", fields="*", site_id=site_id)
+        return self.list_all(
+            org_stats.listOrgDevicesStats, org_id, type="gateway", fields="*", site_id=site_id
+        )
 
     def gateway_templates(self, org_id: str) -> list[dict]:
         return self.list_all(org_gatewaytemplates.listOrgGatewayTemplates, org_id)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import threading
 import time
@@ -39,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ROW_SELECTOR = "[data-gateway-id]"
+ROW_SELECTOR = "tr.gw-row[data-gateway-id]"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -192,7 +191,9 @@ def main() -> None:
         row = {"size": size, "latency_ms": args.latency_ms}
         row.update(cold_and_warm(size, args.latency_ms, args.warm_requests, workdir))
         row["concurrent"] = concurrent_users(size, args.latency_ms, args.users, args.seconds, workdir)
-        row["browser_rows_visible_s"] = None if args.no_browser else browser_rows_visible(size, args.latency_ms, workdir)
+        row["browser_rows_visible_s"] = (
+            None if args.no_browser else browser_rows_visible(size, args.latency_ms, workdir)
+        )
         row["rss_peak_mb"] = max(row["rss_peak_mb_cold_warm"], row["concurrent"]["rss_peak_mb"])
         results.append(row)
         print(json.dumps(row), flush=True)
@@ -207,8 +208,10 @@ def main() -> None:
         c = r["concurrent"]
         print(
             f"{r['gateways']:>8} {r['cold_calls']:>10} {r['cold_seconds']:>7} {r['warm_p50_ms']:>9} "
-            f"{r['warm_p95_ms']:>9} {c['users']:>5} {c['requests_per_s']:>7} {c['p50_ms']:>7} {c['p95_ms']:>7} "
-            f"{c['p99_ms']:>7} {c['errors']:>4} {c['mist_calls']:>10} {r['rss_peak_mb']:>7} "
+            f"{r['warm_p95_ms']:>9} {c['users']:>5} {c['requests_per_s']:>7} "
+            f"{c['p50_ms']:>7} {c['p95_ms']:>7} "
+            f"{c['p99_ms']:>7} {c['errors']:>4} {c['mist_calls']:>10} "
+            f"{r['rss_peak_mb']:>7} "
             f"{r['browser_rows_visible_s'] if r['browser_rows_visible_s'] is not None else '-':>9}"
         )
     Path(args.json).write_text(json.dumps({"latency_ms": args.latency_ms, "results": results}, indent=2))

@@ -139,7 +139,9 @@ def test_export_csv_honours_the_site_filter(client):
     gateways = _json(client.get("/api/gateways"))["data"]["gateways"]
     site_id = gateways[0]["site_id"]
     site_gateways = [g for g in gateways if g["site_id"] == site_id]
-    rows = list(csv.reader(io.StringIO(client.get(f"/api/export.csv?site_id={site_id}").get_data(as_text=True))))
+    rows = list(
+        csv.reader(io.StringIO(client.get(f"/api/export.csv?site_id={site_id}").get_data(as_text=True)))
+    )
     assert len(rows) - 1 == sum(max(1, len(g["ports"])) for g in site_gateways)
     assert {r[0] for r in rows[1:]} == {site_gateways[0]["site_name"]}
 

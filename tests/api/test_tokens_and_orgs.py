@@ -82,7 +82,9 @@ def test_org_is_detected_from_self_when_unset():
 
 
 def test_user_token_seeing_several_orgs_asks_to_choose():
-    sim = MistSimulator(gateways=8, seed=4, tokens=("org-token-1234567",), extra_orgs=2, user_tokens=("user-token-765432",))
+    sim = MistSimulator(
+        gateways=8, seed=4, tokens=("org-token-1234567",), extra_orgs=2, user_tokens=("user-token-765432",)
+    )
     client = _app_against(sim, "user-token-765432").test_client()
     response = client.get("/api/organization")
     assert response.status_code == 409

@@ -32,7 +32,9 @@ def _nearest_rank_p95(values):
 @pytest.mark.parametrize("window", list(EXPECTED))
 def test_each_window_has_its_interval_points_and_statistics(client, port, window):
     gateway, wan_port = port
-    response = client.get(_url(gateway, wan_port), query_string={"site_id": gateway["site_id"], "duration": window})
+    response = client.get(
+        _url(gateway, wan_port), query_string={"site_id": gateway["site_id"], "duration": window}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     data = response.get_json()["data"]
     interval, points = EXPECTED[window]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from mist_connection import MistUnavailable
 from tests.support.apps import dashboard_of, simulator_of
 

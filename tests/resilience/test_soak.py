@@ -45,7 +45,9 @@ def test_soak_200_clients_60_seconds_with_faults(tmp_path):
             targets.append(f"/api/gateway/{gateway['id']}/ports")
             targets.append(f"/api/gateway/{gateway['id']}/vpn_peers")
             if gateway["ports"]:
-                targets.append(f"/api/gateway/{gateway['id']}/port/{gateway['ports'][0]['name']}/traffic?duration=1h")
+                targets.append(
+                    f"/api/gateway/{gateway['id']}/port/{gateway['ports'][0]['name']}/traffic?duration=1h"
+                )
 
         lock = threading.Lock()
         outcome = {"answers": 0, "server_errors": [], "unavailable": 0, "transport_errors": []}
@@ -86,7 +88,9 @@ def test_soak_200_clients_60_seconds_with_faults(tmp_path):
         for thread in threads:
             thread.join()
 
-    print(f"soak: {outcome['answers']} answers, {outcome['unavailable']} JSON 503s, rss samples KiB {rss[::5]}")
+    print(
+        f"soak: {outcome['answers']} answers, {outcome['unavailable']} JSON 503s, rss samples KiB {rss[::5]}"
+    )
     assert outcome["server_errors"] == []
     assert outcome["transport_errors"] == []
     assert outcome["answers"] > CLIENTS * 5

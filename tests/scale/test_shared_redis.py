@@ -50,8 +50,8 @@ def test_two_app_processes_make_one_upstream_fetch_between_them(redis_server, tm
         def ask(name: str, base: str) -> None:
             answers[name] = requests.get(base + "/api/gateways", timeout=120).json()
 
-        threads = [threading.Thread(target=ask, args=(f"{n}{i}", b)) for n, b in (("a", base_a), ("b", base_b))
-                   for i in range(5)]  # fmt: skip
+        servers = (("a", base_a), ("b", base_b))
+        threads = [threading.Thread(target=ask, args=(f"{n}{i}", b)) for n, b in servers for i in range(5)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -70,14 +70,22 @@ def test_two_app_processes_make_one_upstream_fetch_between_them(redis_server, tm
 
 def test_token_cooldowns_are_shared_through_redis(redis_server):
     tokens = ("token-alpha-111111", "token-bravo-222222")
-    settings = {"demo": True, "demo_gateways": 20, "tokens": tokens, "redis_url": redis_server.url, "enrich_budget": 0}
+    settings = {
+        "demo": True,
+        "demo_gateways": 20,
+        "tokens": tokens,
+        "redis_url": redis_server.url,
+        "enrich_budget": 0,
+    }
     first, second = create_app(settings), create_app(settings)
     simulator_of(first).exhaust_token(tokens[0])
     assert first.test_client().get("/api/gateways").status_code == 200
     # The second app never met the 429 itself, yet it skips the cooling token.
     pool = dashboard_of(second).conn.pool
     assert {pool.acquire() for _ in range(4)} == {tokens[1]}
-    cooling = [t for t in second.test_client().get("/api/status").get_json()["data"]["tokens"] if t["cooling_until"]]
+    cooling = [
+        t for t in second.test_client().get("/api/status").get_json()["data"]["tokens"] if t["cooling_until"]
+    ]
     assert len(cooling) == 1
 
 

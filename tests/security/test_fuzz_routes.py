@@ -28,7 +28,15 @@ ROUTE_TEMPLATES = [
 ]
 QUERY_NAMES = ["org_id", "site_id", "q", "mac", "port_id", "duration", "page", "limit"]
 HOSTILE = st.sampled_from(
-    ["<script>alert(1)</script>", "../../etc/passwd", "%00", "' OR 1=1 --", "=cmd|' /C calc'!A0", "\u202e\u0000", "ge-0/0/0.100"]
+    [
+        "<script>alert(1)</script>",
+        "../../etc/passwd",
+        "%00",
+        "' OR 1=1 --",
+        "=cmd|' /C calc'!A0",
+        "\u202e\u0000",
+        "ge-0/0/0.100",
+    ]
 )
 
 
@@ -37,7 +45,13 @@ def fuzz_target():
     from app import create_app
 
     app = create_app(
-        {"demo": True, "demo_gateways": 25, "demo_seed": 9, "demo_rate_limit": 10**6, "enrich_start_delay": 3600.0}
+        {
+            "demo": True,
+            "demo_gateways": 25,
+            "demo_seed": 9,
+            "demo_rate_limit": 10**6,
+            "enrich_start_delay": 3600.0,
+        }
     )
     client = app.test_client()
     gateways = client.get("/api/gateways").get_json()["data"]["gateways"]
@@ -52,13 +66,17 @@ def fuzz_target():
 
 def _value(known_key):
     text = st.text(max_size=40)
-    return st.one_of(text, HOSTILE, st.sampled_from(["1h", "6h", "24h", "7d", "", "x" * 300]), st.just(known_key))
+    return st.one_of(
+        text, HOSTILE, st.sampled_from(["1h", "6h", "24h", "7d", "", "x" * 300]), st.just(known_key)
+    )
 
 
 @st.composite
 def requests_(draw, known):
     template = draw(st.sampled_from(ROUTE_TEMPLATES))
-    gateway = draw(st.one_of(st.sampled_from(known["gateway"]), st.uuids().map(str), st.text(min_size=1, max_size=30)))
+    gateway = draw(
+        st.one_of(st.sampled_from(known["gateway"]), st.uuids().map(str), st.text(min_size=1, max_size=30))
+    )
     port = draw(st.one_of(st.sampled_from(known["port"]), st.text(min_size=1, max_size=30), HOSTILE))
     junk = draw(st.text(min_size=1, max_size=20))
     path = template.format(

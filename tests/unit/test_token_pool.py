@@ -21,7 +21,10 @@ def test_round_robin_over_tokens():
 
 
 def test_duplicate_tokens_are_used_once():
-    assert TokenPool(["t1-abcdefghij", "t1-abcdefghij", "t2-abcdefghij"]).tokens == ["t1-abcdefghij", "t2-abcdefghij"]
+    assert TokenPool(["t1-abcdefghij", "t1-abcdefghij", "t2-abcdefghij"]).tokens == [
+        "t1-abcdefghij",
+        "t2-abcdefghij",
+    ]
 
 
 def test_cooling_token_is_skipped_until_retry_after_passes():
