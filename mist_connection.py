@@ -39,29 +39,11 @@ from mistapi.api.v1.self import self as self_api
 from mistapi.api.v1.sites import devices as site_devices
 from mistapi.api.v1.sites import insights as site_insights
 
+from mist_hosts import MIST_HOSTS
+
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 1000
-MIST_HOSTS = frozenset(
-    {
-        "api.mist.com",
-        "api.gc1.mist.com",
-        "api.ac2.mist.com",
-        "api.gc2.mist.com",
-        "api.gc4.mist.com",
-        "api.eu.mist.com",
-        "api.gc3.mist.com",
-        "api.ac6.mist.com",
-        "api.gc6.mist.com",
-        "api.ac5.mist.com",
-        "api.gc5.mist.com",
-        "api.gc7.mist.com",
-        "api.mistsys.com",
-        "api.ac99.mist.com",
-        "api.gc1.mistsys.com",
-        "api.us.mist-federal.com",
-    }
-)
 # Environment variables mistapi reads by itself in APISession.__init__; a token found there would be
 # validated with a bare requests.get that bypasses our session (and any mounted simulator).
 _MISTAPI_ENV_VARS = ("MIST_APITOKEN", "MIST_HOST", "MIST_USER", "MIST_PASSWORD", "MIST_VAULT_PATH")

@@ -5,7 +5,9 @@ a requests adapter (`transport.py`, mount it on mistapi's session) and a standal
 server (`python -m mist_simulator`).
 """
 
+from mist_hosts import MIST_HOSTS
+
 from .simulator import MistSimulator
-from .transport import MIST_HOSTS, SimulatorAdapter
+from .transport import SimulatorAdapter
 
 __all__ = ["MIST_HOSTS", "MistSimulator", "SimulatorAdapter"]

@@ -226,7 +226,9 @@ class MistSimulator:
 
     def mount(self, session) -> None:
         """Mount the requests adapter on `session` for every https://<Mist host>/."""
-        from .transport import MIST_HOSTS, SimulatorAdapter
+        from mist_hosts import MIST_HOSTS
+
+        from .transport import SimulatorAdapter
 
         if self._adapter is None:
             self._adapter = SimulatorAdapter(self)

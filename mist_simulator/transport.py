@@ -22,26 +22,6 @@ from .api import JSON, REASONS
 if TYPE_CHECKING:
     from .simulator import MistSimulator
 
-# Every host mistapi accepts (MIST_API.md, "Clouds and hosts").
-MIST_HOSTS = (
-    "api.mist.com",
-    "api.gc1.mist.com",
-    "api.ac2.mist.com",
-    "api.gc2.mist.com",
-    "api.gc4.mist.com",
-    "api.eu.mist.com",
-    "api.gc3.mist.com",
-    "api.ac6.mist.com",
-    "api.gc6.mist.com",
-    "api.ac5.mist.com",
-    "api.gc5.mist.com",
-    "api.gc7.mist.com",
-    "api.mistsys.com",
-    "api.ac99.mist.com",
-    "api.gc1.mistsys.com",
-    "api.us.mist-federal.com",
-)
-
 
 def read_timeout(timeout) -> float | None:
     """The read part of requests' `timeout` (a number or a (connect, read) tuple)."""

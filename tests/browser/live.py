@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
 
@@ -28,6 +28,13 @@ class LiveApp:
         return self.app.extensions["dashboard"]
 
 
+class QuietHandler(WSGIRequestHandler):
+    """No access log line per request: the page makes dozens and they would bury a failure's output."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
 @contextmanager
 def serving(config: dict, simulator=None):
     """``create_app(config)`` on ``http://127.0.0.1:<free port>``; yields a LiveApp."""
@@ -35,7 +42,7 @@ def serving(config: dict, simulator=None):
     dashboard = app.extensions["dashboard"]
     if simulator is None and dashboard is not None:
         simulator = getattr(dashboard.conn, "simulator", None)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name=f"live-app-{server.server_port}", daemon=True)
     thread.start()
     try:

@@ -41,8 +41,10 @@ def test_scripts_are_strict_executable_bash(path):
 def test_scripts_pass_shellcheck(path):
     shellcheck = shutil.which("shellcheck")
     if not shellcheck:
-        pytest.skip("shellcheck is not installed (optional: apt-get install shellcheck)")
-    result = subprocess.run([shellcheck, str(REPO / path)], capture_output=True, text=True, check=False)
+        pytest.fail("shellcheck is not installed: ./scripts/test.sh installs it (apt-get install shellcheck)")
+    result = subprocess.run(
+        [shellcheck, "-x", path], cwd=REPO, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -53,8 +55,11 @@ def test_ci_run_calls_the_test_script_and_nothing_else():
 
 def test_test_script_installs_what_the_tests_need_then_runs_pytest():
     text = (REPO / "scripts/test.sh").read_text()
+    shared = (REPO / "scripts/setup-lib.sh").read_text()
+    assert ". scripts/setup-lib.sh" in text
     assert "requirements-dev.txt" in text
-    assert "apt-get update" in text and "chromium" in text and "redis-server" in text
+    assert "apt-get update" in shared
+    assert "chromium" in text and "redis-server" in text and "shellcheck" in text
     assert _commands("scripts/test.sh")[-1] == 'exec "$VENV/bin/python" -m pytest "$@"'
 
 
@@ -68,6 +73,7 @@ def test_demo_script_creates_the_venv_once_and_then_starts_at_once(tmp_path):
     """demo.sh in a copy with a stand-in app.py: first run builds .venv, the second installs nothing."""
     (tmp_path / "scripts").mkdir()
     shutil.copy2(REPO / "scripts/demo.sh", tmp_path / "scripts/demo.sh")
+    shutil.copy2(REPO / "scripts/setup-lib.sh", tmp_path / "scripts/setup-lib.sh")
     (tmp_path / "requirements.txt").write_text("# nothing to install for this test\n")
     (tmp_path / "app.py").write_text("import sys\nprint('ARGS', sys.argv[1:])\n")
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
