@@ -8,10 +8,14 @@ what ``gunicorn app:app`` serves; ``python app.py [--demo] [--port N]`` runs the
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import logging
 import os
 import re
+import threading
 import time
+from collections import OrderedDict
 
 from dotenv import load_dotenv
 from flask import Flask, Response, g, jsonify, render_template, request
@@ -118,6 +122,44 @@ def fail(status: int, message: str, **extra) -> Response:
     response = jsonify(success=False, error=message, **extra)
     response.status_code = status
     return response
+
+
+class SerializedAnswers:
+    """The big table's JSON, serialized (and gzipped) once per version of the data, not per request.
+
+    A 10,000-gateway answer is about 9 MB of JSON: serializing it for every request would make the
+    server CPU-bound at a few requests per second. The key holds everything the body depends on
+    (org, filters, ``as_of``, ``stale``, enrichment progress), so a hit is always exact.
+    """
+
+    GZIP_FROM_BYTES = 32 * 1024
+
+    def __init__(self, size: int = 16):
+        self._entries: OrderedDict[tuple, dict[str, bytes]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def response(self, key: tuple, build_body) -> Response:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+        if entry is None:
+            entry = {"identity": json.dumps(build_body(), separators=(",", ":")).encode()}
+            with self._lock:
+                self._entries[key] = entry
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        body, encoding = entry["identity"], None
+        if len(body) >= self.GZIP_FROM_BYTES and "gzip" in request.headers.get("Accept-Encoding", ""):
+            if "gzip" not in entry:
+                entry["gzip"] = gzip.compress(body, compresslevel=5)
+            body, encoding = entry["gzip"], "gzip"
+        response = Response(body, mimetype="application/json")
+        response.headers["Vary"] = "Accept-Encoding"
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
+        return response
 
 
 def csv_download(text: str, prefix: str) -> Response:
@@ -362,10 +404,25 @@ def register_routes(
     def sites():
         return ok(need_dashboard().sites(org()))
 
+    table_answers = SerializedAnswers()
+
     @app.get("/api/gateways")
     def gateways():
-        org_id = org()
-        return ok(need_dashboard().gateways(org_id, _uuid_param("site_id"), _query_param()))
+        org_id, site_id, query = org(), _uuid_param("site_id"), _query_param()
+        answer = need_dashboard().gateways(org_id, site_id, query)
+        progress = answer.value["enrichment"]["sites_done"]
+        key = (
+            org_id,
+            site_id,
+            query,
+            answer.as_of,
+            answer.stale,
+            progress,
+            tuple(answer.value["incomplete"]),
+        )
+        return table_answers.response(
+            key, lambda: {"success": True, "data": answer.value, "as_of": answer.as_of, "stale": answer.stale}
+        )
 
     @app.get("/api/gateway/<gateway_id>/ports")
     def gateway_ports(gateway_id):

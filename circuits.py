@@ -43,6 +43,7 @@ __all__ = [
     "path_counts_for_port",
     "peer_path_rows",
     "resolve_vars",
+    "sort_gateway_rows",
     "split_interface",
     "summarize",
 ]
@@ -827,6 +828,11 @@ def build_gateway_rows(
                 profile_by_id,
             )
         )
+    return sort_gateway_rows(rows)
+
+
+def sort_gateway_rows(rows: list[GatewayRow]) -> list[GatewayRow]:
+    """Sort in place (and return) by site name, then gateway name, naturally (br2 before br10)."""
     rows.sort(key=lambda row: (natural_key(row["site_name"]), natural_key(row["name"]), row["mac"] or ""))
     return rows
 

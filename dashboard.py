@@ -7,9 +7,11 @@ reach ``MistConnection``; the shaping of raw payloads into rows is left to the p
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import circuits
@@ -18,6 +20,26 @@ from enrichment import ConfigEnricher
 from mist_connection import MistConnection, MistError, MistNotFound
 
 log = logging.getLogger(__name__)
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed after a big table build back to the OS (glibc keeps it otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+# Only these fields of the reference data are used (circuits, /api/sites, the peer-path modal);
+# keeping just them makes a 10,000-gateway org's cached reference data several times smaller.
+KEEP_FIELDS = {
+    "sites": ("id", "name", "address", "timezone", "gatewaytemplate_id", "vars"),
+    "inventory": ("id", "mac", "site_id", "deviceprofile_id", "model", "type"),
+    "peers": (
+        "port_id", "vpn_name", "peer_router_name", "peer_port_id", "up", "is_active", "type",
+        "latency", "loss", "jitter", "mos", "uptime", "mtu", "hop_count",
+    ),
+}  # fmt: skip
 
 # How long each kind of data is fresh, and how long a stale copy may still be shown.
 TTL_REFERENCE = 15 * 60.0  # sites, templates, profiles, inventory
@@ -49,6 +71,11 @@ class Answer:
     value: object
     as_of: float
     stale: bool
+
+
+def _keep(items, kind: str) -> list[dict]:
+    fields = KEEP_FIELDS[kind]
+    return [{k: item[k] for k in fields if k in item} for item in items or []]
 
 
 def _plain(rows):
@@ -102,15 +129,18 @@ class Dashboard:
         return self._cached(f"org:{org_id}", fetch, TTL_ORG, MAX_STALE_LIVE)
 
     # ----- reference data -----------------------------------------------------------------------
+    def _reference_answer(self, org_id: str, kind: str, fetch) -> Answer:
+        def fetch_kept():
+            items = fetch(org_id)
+            return _keep(items, kind) if kind in KEEP_FIELDS else items
+
+        return self._cached(f"ref:{kind}:{org_id}", fetch_kept, TTL_REFERENCE, MAX_STALE_LIVE)
+
     def _reference(self, org_id: str, kind: str, fetch) -> list:
-        return self._cached(
-            f"ref:{kind}:{org_id}", lambda: fetch(org_id), TTL_REFERENCE, MAX_STALE_LIVE
-        ).value
+        return self._reference_answer(org_id, kind, fetch).value
 
     def sites(self, org_id: str) -> Answer:
-        answer = self._cached(
-            f"ref:sites:{org_id}", lambda: self.conn.sites(org_id), TTL_REFERENCE, MAX_STALE_LIVE
-        )
+        answer = self._reference_answer(org_id, "sites", self.conn.sites)
         rows = sorted(
             (
                 {
@@ -155,23 +185,36 @@ class Dashboard:
 
             return run
 
-        raw = conn.parallel(
-            stats=lambda: conn.gateway_stats(org_id),
-            sites=optional("sites", conn.sites),
-            templates=optional("templates", conn.gateway_templates),
-            profiles=optional("profiles", conn.device_profiles),
-            inventory=optional("inventory", conn.gateway_inventory),
-        )
-        site_ids = sorted({g.get("site_id") for g in raw["stats"] if g.get("site_id")})
-        configs = self.enricher.known_configs(org_id, site_ids)
-        rows = _plain(
-            circuits.build_gateway_rows(
-                raw["stats"], raw["sites"], raw["templates"], raw["profiles"], raw["inventory"], configs
+        with ThreadPoolExecutor(max_workers=1) as background:
+            references = background.submit(
+                conn.parallel,
+                sites=optional("sites", conn.sites),
+                templates=optional("templates", conn.gateway_templates),
+                profiles=optional("profiles", conn.device_profiles),
+                inventory=optional("inventory", conn.gateway_inventory),
             )
-        )
-        self.enricher.request(org_id, site_ids)
-        # Raw paths, shaped only when a gateway's modal asks: most are never opened.
-        peers = {g["id"]: g.get("vpn_peers") or [] for g in raw["stats"] if g.get("id")}
+
+            def shape_page(stats: list[dict]) -> list[tuple[list, dict]]:
+                """One page of raw stats -> rows and peer paths, as soon as it arrives."""
+                ref = references.result()
+                site_ids = {g.get("site_id") for g in stats if g.get("site_id")}
+                configs = self.enricher.known_configs(org_id, sorted(site_ids))
+                page_rows = circuits.build_gateway_rows(
+                    stats, ref["sites"], ref["templates"], ref["profiles"], ref["inventory"], configs
+                )
+                peers = {g["id"]: _keep(g.get("vpn_peers"), "peers") for g in stats if g.get("id")}
+                return [(page_rows, peers)]
+
+            parts = conn.gateway_stats(org_id, transform=shape_page)
+        rows: list = []
+        peers: dict = {}
+        for page_rows, page_peers in parts:
+            rows.extend(page_rows)
+            peers.update(page_peers)
+        circuits.sort_gateway_rows(rows)
+        rows = _plain(rows)
+        self.enricher.request(org_id, sorted({r["site_id"] for r in rows if r["site_id"]}))
+        release_freed_memory()
         return {
             "gateways": rows,
             "summary": circuits.summarize(rows),
@@ -185,7 +228,7 @@ class Dashboard:
         if site_id or query:
             rows = circuits.filter_rows(rows, site_id=site_id, query=query)
         data = {
-            "gateways": _plain(rows),
+            "gateways": rows,
             "summary": answer.value["summary"],
             "filtered_summary": circuits.summarize(rows) if (site_id or query) else answer.value["summary"],
             "incomplete": answer.value.get("incomplete", []),

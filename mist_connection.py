@@ -318,19 +318,30 @@ class MistConnection:
     def _get_next(self, session, next_url: str):
         return session.mist_get(next_url)
 
-    def list_all(self, fn: Callable, *args, **kwargs) -> list:
-        """All items of a paginated *list* endpoint: page 1, then the other pages concurrently."""
+    def list_all(
+        self, fn: Callable, *args, transform: Callable[[list], list] | None = None, **kwargs
+    ) -> list:
+        """All items of a paginated *list* endpoint: page 1, then the other pages concurrently.
+
+        ``transform`` (optional) turns each page's items into what the caller keeps, as soon as the
+        page arrives, so the raw pages of a large org never all sit in memory at once.
+        """
+        keep = transform or (lambda items: items)
         first = self.call(fn, *args, limit=PAGE_LIMIT, page=1, **kwargs)
-        items = list(first.data or [])
+        count = len(first.data or [])
         total = _header_int(first.headers, "X-Page-Total")
         limit = _header_int(first.headers, "X-Page-Limit") or PAGE_LIMIT
-        if total is None or total <= len(items):
+        items = list(keep(first.data or []))
+        del first
+        if total is None or total <= count:
             return items
-        pages = range(2, -(-total // limit) + 1)
+
+        def page(number: int) -> list:
+            return list(keep(self.call(fn, *args, limit=PAGE_LIMIT, page=number, **kwargs).data or []))
+
         with ThreadPoolExecutor(max_workers=self._page_workers) as pool:
-            futures = [pool.submit(self.call, fn, *args, limit=PAGE_LIMIT, page=p, **kwargs) for p in pages]
-            for future in futures:
-                items.extend(future.result().data or [])
+            for part in pool.map(page, range(2, -(-total // limit) + 1)):
+                items.extend(part)
         return items
 
     def search_all(self, fn: Callable, *args, **kwargs) -> list:
@@ -368,10 +379,18 @@ class MistConnection:
     def sites(self, org_id: str) -> list[dict]:
         return self.list_all(org_sites.listOrgSites, org_id)
 
-    def gateway_stats(self, org_id: str, site_id: str | None = None) -> list[dict]:
-        """Every gateway's stats with ``if_stat``, and (``fields=*``) its ports and VPN peer paths."""
+    def gateway_stats(self, org_id: str, site_id: str | None = None, transform=None) -> list:
+        """Every gateway's stats with ``if_stat``, and (``fields=*``) its ports and VPN peer paths.
+
+        ``transform`` shapes each page on arrival (see ``list_all``).
+        """
         return self.list_all(
-            org_stats.listOrgDevicesStats, org_id, type="gateway", fields="*", site_id=site_id
+            org_stats.listOrgDevicesStats,
+            org_id,
+            type="gateway",
+            fields="*",
+            site_id=site_id,
+            transform=transform,
         )
 
     def gateway_templates(self, org_id: str) -> list[dict]:

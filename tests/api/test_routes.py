@@ -174,3 +174,19 @@ def test_bad_parameters_name_the_parameter(client):
     assert _json(client.get("/api/gateways", query_string={"q": "x" * 500}), 400)["parameter"] == "q"
     gid = "00000000-0000-0000-1000-000000000000"
     assert _json(client.get(f"/api/gateway/{gid}/vpn_peers?mac=xyz"), 400)["parameter"] == "mac"
+
+
+def test_table_answer_is_gzipped_for_browsers_and_identical_when_unchanged(make_demo_app):
+    import gzip
+    import json
+
+    client = make_demo_app(demo_gateways=120).test_client()
+    plain = client.get("/api/gateways")
+    zipped = client.get("/api/gateways", headers={"Accept-Encoding": "gzip, deflate"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert len(zipped.data) < len(plain.data) / 3
+    assert json.loads(gzip.decompress(zipped.data)) == plain.get_json()
+    assert client.get("/api/gateways").data == plain.data
+    filtered = client.get("/api/gateways?q=zzzz-no-such-gateway").get_json()
+    assert filtered["data"]["gateways"] == [] and filtered["data"]["summary"] == plain.get_json()["data"]["summary"]

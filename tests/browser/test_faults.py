@@ -23,6 +23,10 @@ pytestmark = pytest.mark.browser
 # retries, the route answers 503 and the page retries by itself: the one console error tolerated here.
 HTTP_503 = "Failed to load resource: the server responded with a status of 503 (SERVICE UNAVAILABLE)"
 DASH = "—"
+ONE_CALL_OPERATIONS = {
+    "getSelf", "getOrg", "listOrgSites", "listOrgDevicesStats",
+    "listOrgGatewayTemplates", "listOrgDeviceProfiles", "getOrgInventory",
+}  # fmt: skip
 # PortRow field -> column of the port table (static/js/table.js portRow).
 PORT_COLUMNS = {
     "name": 0, "wan_name": 1, "description": 2, "enabled": 3, "up": 4, "gateway": 5, "ip": 6, "netmask": 7,
@@ -38,18 +42,21 @@ def test_faulty_cloud_still_renders_every_gateway(live_app, live_page):
     problems.allow_console_error(HTTP_503)
     page.goto(live.url + "/")
     page.wait_for_function(
-        "n => document.body.dataset.loaded === 'true' && document.querySelectorAll('#gw-body > tr.gw-row').length === n",
+        "n => document.body.dataset.loaded === 'true'"
+        " && document.querySelectorAll('#gw-body > tr.gw-row').length === n",
         arg=truth["gateways"],
         timeout=90_000,
     )
     assert card_number(page, "gateways") == truth["gateways"] == 40
     assert card_number(page, "connected") == truth["connected"]
-    calls = live.simulator.calls()["total"]
-    assert calls > 0
+    by_operation = live.simulator.calls()["by_operation"]
+    # Each of these is one call when nothing fails: a count above 1 is a retried fault (seed 7 has some).
+    retried = {op: n for op, n in by_operation.items() if op in ONE_CALL_OPERATIONS and n > 1}
+    assert retried, f"no injected fault reached the table's calls: {by_operation}"
     # Every row has its name and site, and faults never turned into a blank page.
     assert all(n.strip() for n in page.locator("#gw-body > tr.gw-row .gw-name-text").all_text_contents())
     expect(page.locator("#table-wrap")).to_be_visible()
-    print(f"fault rate 0.2: {calls} simulated Mist calls, 503s seen by the page: {len(problems.allowed_seen)}")
+    print(f"fault rate 0.2: retried {retried}; 503 answers seen by the page: {len(problems.allowed_seen)}")
 
 
 def test_missing_templates_are_named_and_unknown_values_show_a_dash(live_app, live_page, monkeypatch):
@@ -72,10 +79,10 @@ def test_missing_templates_are_named_and_unknown_values_show_a_dash(live_app, li
     assert card_number(page, "gateways") == data["summary"]["gateways"]
 
     # A gateway whose template could not be read: marked partial, its unknown port values are dashes.
-    gateway = next(
-        g for g in data["gateways"]
-        if "template" in g["missing"] and any(p["gateway"] is None and p["vlan_id"] is None for p in g["ports"])
-    )  # fmt: skip
+    def unknowns(g) -> int:
+        return sum(value is None for port in g["ports"] for value in port.values())
+
+    gateway = max((g for g in data["gateways"] if "template" in g["missing"]), key=unknowns)
     show_gateway(page, gateway["name"])
     expect(gateway_row(page, gateway["id"]).locator(".badge-warn")).to_have_text("partial")
     table = expand_gateway(page, gateway["id"])

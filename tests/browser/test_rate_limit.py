@@ -27,9 +27,9 @@ def record_api_answers(page) -> list[tuple[str, int, str]]:
     answers: list[tuple[str, int, str]] = []
     page.on(
         "response",
-        lambda r: answers.append((r.url, r.status, r.headers.get("content-type", "")))
-        if "/api/" in r.url
-        else None,
+        lambda r: (
+            answers.append((r.url, r.status, r.headers.get("content-type", ""))) if "/api/" in r.url else None
+        ),
     )
     return answers
 
@@ -43,7 +43,8 @@ def assert_json_only(answers) -> None:
 
 def local_hour_minute(page, epoch: float) -> tuple[int, int]:
     """Hour and minute of ``epoch`` in the browser's time zone (the one the page formats with)."""
-    return tuple(page.evaluate("t => { const d = new Date(t * 1000); return [d.getHours(), d.getMinutes()]; }", epoch))
+    script = "t => { const d = new Date(t * 1000); return [d.getHours(), d.getMinutes()]; }"
+    return tuple(page.evaluate(script, epoch))
 
 
 def test_rate_limited_refresh_keeps_rows_and_says_until_when(live_app, live_page):
