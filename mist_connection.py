@@ -406,9 +406,6 @@ class MistConnection:
         """Device configs (with device-level ``port_config``) of one site's gateways."""
         return self.list_all(site_devices.listSiteDevices, site_id, type="gateway")
 
-    def wan_port_stats(self, org_id: str, mac: str | None = None) -> list[dict]:
-        return self.search_all(org_stats.searchOrgSwOrGwPorts, org_id, device_type="gateway", mac=mac)
-
     def peer_paths(self, org_id: str, mac: str | None = None, site_id: str | None = None) -> list[dict]:
         return self.search_all(org_stats.searchOrgPeerPathStats, org_id, mac=mac, site_id=site_id)
 

@@ -158,3 +158,19 @@ def test_background_enrichment_is_budgeted_and_visible(make_demo_app):
     assert enrichment["used_last_hour"] == 3
     assert enrichment["sites_done"] == 3
     assert enrichment["sites_pending"] == enrichment["sites_total"] - 3 > 0
+
+
+def test_a_host_that_is_not_a_mist_cloud_is_a_clear_setup_error():
+    app = create_app({"tokens": ("org-token-1234567",), "host": "api.example.com"})
+    client = app.test_client()
+    assert client.get("/health").get_json()["data"]["configured"] is False
+    body = client.get("/api/gateways").get_json()
+    assert body["success"] is False and "api.example.com" in body["error"] and "not a Mist API host" in body["error"]
+    assert "api.example.com" in client.get("/").get_data(as_text=True)
+
+
+def test_a_bad_environment_value_is_shown_not_crashed(monkeypatch):
+    monkeypatch.setenv("MIST_DEMO_FAULT_RATE", "lots")
+    app = create_app({})
+    body = app.test_client().get("/api/gateways").get_json()
+    assert body["success"] is False and "MIST_DEMO_FAULT_RATE" in body["error"]
