@@ -138,6 +138,7 @@ class SerializedAnswers:
         self._entries: OrderedDict[tuple, dict[str, bytes]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
 
     def response(self, key: tuple, build_body) -> Response:
         with self._lock:
@@ -145,15 +146,21 @@ class SerializedAnswers:
             if entry is not None:
                 self._entries.move_to_end(key)
         if entry is None:
-            entry = {"identity": json.dumps(build_body(), separators=(",", ":")).encode()}
-            with self._lock:
-                self._entries[key] = entry
-                while len(self._entries) > self._size:
-                    self._entries.popitem(last=False)
+            with self._build_lock:  # 50 users arriving together serialize the table once, not 50 times
+                with self._lock:
+                    entry = self._entries.get(key)
+                if entry is None:
+                    entry = {"identity": json.dumps(build_body(), separators=(",", ":")).encode()}
+                    with self._lock:
+                        self._entries[key] = entry
+                        while len(self._entries) > self._size:
+                            self._entries.popitem(last=False)
         body, encoding = entry["identity"], None
         if len(body) >= self.GZIP_FROM_BYTES and "gzip" in request.headers.get("Accept-Encoding", ""):
             if "gzip" not in entry:
-                entry["gzip"] = gzip.compress(body, compresslevel=5)
+                with self._build_lock:
+                    if "gzip" not in entry:
+                        entry["gzip"] = gzip.compress(body, compresslevel=5)
             body, encoding = entry["gzip"], "gzip"
         response = Response(body, mimetype="application/json")
         response.headers["Vary"] = "Accept-Encoding"

@@ -113,7 +113,7 @@ def concurrent_users(size: int, latency_ms: float, users: int, seconds: float, w
         barrier = threading.Barrier(users)
         lock = threading.Lock()
         latencies: list[float] = []
-        errors = [0]
+        errors: list[str] = []
         stop = [0.0]
 
         def user() -> None:
@@ -122,13 +122,15 @@ def concurrent_users(size: int, latency_ms: float, users: int, seconds: float, w
             while time.monotonic() < stop[0]:
                 started = time.perf_counter()
                 try:
-                    ok = session.get(base + "/api/gateways", timeout=120).status_code == 200
-                except requests.RequestException:
-                    ok = False
+                    status = session.get(base + "/api/gateways", timeout=120).status_code
+                    error = None if status == 200 else f"HTTP {status}"
+                except requests.RequestException as exc:
+                    error = type(exc).__name__
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
                     latencies.append(elapsed)
-                    errors[0] += 0 if ok else 1
+                    if error:
+                        errors.append(error)
 
         stop[0] = time.monotonic() + seconds + 1.0
         threads = [threading.Thread(target=user) for _ in range(users)]
@@ -148,7 +150,8 @@ def concurrent_users(size: int, latency_ms: float, users: int, seconds: float, w
         "p50_ms": round(percentile(latencies, 50), 1),
         "p95_ms": round(percentile(latencies, 95), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
-        "errors": errors[0],
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
         "mist_calls": calls,
         "rss_peak_mb": round(sampler.peak_kb / 1024, 1),
     }
