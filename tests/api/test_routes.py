@@ -189,4 +189,5 @@ def test_table_answer_is_gzipped_for_browsers_and_identical_when_unchanged(make_
     assert json.loads(gzip.decompress(zipped.data)) == plain.get_json()
     assert client.get("/api/gateways").data == plain.data
     filtered = client.get("/api/gateways?q=zzzz-no-such-gateway").get_json()
-    assert filtered["data"]["gateways"] == [] and filtered["data"]["summary"] == plain.get_json()["data"]["summary"]
+    assert filtered["data"]["gateways"] == []
+    assert filtered["data"]["summary"] == plain.get_json()["data"]["summary"]

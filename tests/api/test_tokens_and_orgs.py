@@ -165,7 +165,8 @@ def test_a_host_that_is_not_a_mist_cloud_is_a_clear_setup_error():
     client = app.test_client()
     assert client.get("/health").get_json()["data"]["configured"] is False
     body = client.get("/api/gateways").get_json()
-    assert body["success"] is False and "api.example.com" in body["error"] and "not a Mist API host" in body["error"]
+    assert body["success"] is False
+    assert "api.example.com" in body["error"] and "not a Mist API host" in body["error"]
     assert "api.example.com" in client.get("/").get_data(as_text=True)
 
 

@@ -42,9 +42,7 @@ def test_scripts_pass_shellcheck(path):
     shellcheck = shutil.which("shellcheck")
     if not shellcheck:
         pytest.fail("shellcheck is not installed: ./scripts/test.sh installs it (apt-get install shellcheck)")
-    result = subprocess.run(
-        [shellcheck, "-x", path], cwd=REPO, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([shellcheck, "-x", path], cwd=REPO, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
 
 
