@@ -185,8 +185,14 @@ class Dashboard:
 
             return run
 
-        with ThreadPoolExecutor(max_workers=1) as background:
-            references = background.submit(
+        # Reference data is fetched alongside the stats; each stats page is handed to a single
+        # shaping thread as it arrives, so fetching never waits for shaping and the raw pages of a
+        # large org are turned into compact rows (and freed) one by one instead of all at once.
+        with (
+            ThreadPoolExecutor(max_workers=1) as references_pool,
+            ThreadPoolExecutor(max_workers=1) as shaper,
+        ):
+            references = references_pool.submit(
                 conn.parallel,
                 sites=optional("sites", conn.sites),
                 templates=optional("templates", conn.gateway_templates),
@@ -194,8 +200,8 @@ class Dashboard:
                 inventory=optional("inventory", conn.gateway_inventory),
             )
 
-            def shape_page(stats: list[dict]) -> list[tuple[list, dict]]:
-                """One page of raw stats -> rows and peer paths, as soon as it arrives."""
+            def shape_page(stats: list[dict]) -> tuple[list, dict]:
+                """One page of raw stats -> rows and peer paths."""
                 ref = references.result()
                 site_ids = {g.get("site_id") for g in stats if g.get("site_id")}
                 configs = self.enricher.known_configs(org_id, sorted(site_ids))
@@ -203,9 +209,10 @@ class Dashboard:
                     stats, ref["sites"], ref["templates"], ref["profiles"], ref["inventory"], configs
                 )
                 peers = {g["id"]: _keep(g.get("vpn_peers"), "peers") for g in stats if g.get("id")}
-                return [(page_rows, peers)]
+                return page_rows, peers
 
-            parts = conn.gateway_stats(org_id, transform=shape_page)
+            shaped = conn.gateway_stats(org_id, transform=lambda page: [shaper.submit(shape_page, page)])
+            parts = [future.result() for future in shaped]
         rows: list = []
         peers: dict = {}
         for page_rows, page_peers in parts:
