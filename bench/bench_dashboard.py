@@ -30,16 +30,9 @@ from urllib3.util.retry import Retry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.support.servers import free_port, gunicorn_command, process_tree_rss_kb, running_server  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ROW_SELECTOR = "tr.gw-row[data-gateway-id]"
 
 
@@ -171,7 +164,7 @@ def browser_rows_visible(size: int, latency_ms: float, workdir: Path) -> float |
     with running_server(gunicorn_command(port, workers=1, threads=16), server_env(size, latency_ms), port,
                         workdir / f"browser-{size}.log") as (base, _):  # fmt: skip
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             started = time.perf_counter()
             page.goto(base + "/")

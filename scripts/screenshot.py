@@ -10,54 +10,20 @@ drives Debian's Chromium through Playwright at 1440x900, and stops the app again
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 import requests
 from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+sys.path.insert(0, str(REPO))
+
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.servers import dev_server_command, free_port, running_server  # noqa: E402
+
 VIEWPORT = {"width": 1440, "height": 900}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_demo_app(port: int, gateways: int, seed: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MIST_")}
-    env.update(MIST_DEMO="1", MIST_DEMO_GATEWAYS=str(gateways), MIST_DEMO_SEED=str(seed))
-    return subprocess.Popen(  # noqa: S603
-        [sys.executable, "app.py", "--demo", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def wait_for_health(base_url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the demo app exited with code {process.returncode}")
-        try:
-            if requests.get(base_url + "/health", timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    sys.exit(f"the demo app did not answer {base_url}/health within {timeout} s")
 
 
 def pick_gateway(base_url: str) -> dict:
@@ -114,16 +80,11 @@ def main(argv: list[str] | None = None) -> None:
 
     args.out.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    process = start_demo_app(port, args.gateways, args.seed)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        wait_for_health(base_url, process)
+    env = {"MIST_DEMO": "1", "MIST_DEMO_GATEWAYS": str(args.gateways), "MIST_DEMO_SEED": str(args.seed)}
+    log = Path(tempfile.mkdtemp(prefix="mcs-screenshot-")) / "app.log"
+    with running_server(dev_server_command(port), env, port, log) as (base_url, _):
         for path in take(base_url, args.out, args.chart):
             print(f"saved {path}")
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
 
 
 if __name__ == "__main__":

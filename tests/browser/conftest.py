@@ -21,17 +21,9 @@ from playwright.sync_api import Error as PlaywrightError
 from config import ENV_VARS
 from tests.browser.live import LiveApp, serving
 from tests.browser.pages import open_page, wait_for_table
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.support.servers import free_port, running_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DEMO_ENV = {"MIST_DEMO": "1", "MIST_DEMO_GATEWAYS": "40", "MIST_DEMO_SEED": "7"}
 
 
