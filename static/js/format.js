@@ -12,9 +12,22 @@ export function naNode() {
   return el('span', { class: 'na', title: 'not available', text: DASH });
 }
 
-/** Text node for a value, or the "not available" dash. */
+// A template value such as "{{WAN_GE_0_0_0_IP}}" that no site or device variable has filled yet.
+const UNRESOLVED_VARIABLE = /^\{\{\s*[^{}]+?\s*\}\}$/;
+
+/** Text node for a value, or the "not available" dash; unresolved template variables look muted. */
 export function valueNode(value, formatter = String) {
-  return isUnknown(value) || value === '' ? naNode() : document.createTextNode(formatter(value));
+  if (isUnknown(value) || value === '') return naNode();
+  return unresolvedNode(value) || document.createTextNode(formatter(value));
+}
+
+function unresolvedNode(value) {
+  if (typeof value !== 'string' || !UNRESOLVED_VARIABLE.test(value)) return null;
+  return el('span', {
+    class: 'unresolved',
+    title: 'template variable not resolved yet: filled once the gateway\'s own configuration has been read',
+    text: value,
+  });
 }
 
 /**
@@ -23,6 +36,8 @@ export function valueNode(value, formatter = String) {
  */
 export function clippedNode(value) {
   if (isUnknown(value) || value === '') return naNode();
+  const unresolved = unresolvedNode(value);
+  if (unresolved) return unresolved;
   const text = String(value);
   return el('span', { class: 'clip', title: text, text });
 }

@@ -24,7 +24,8 @@ from tests.browser.pages import open_page, wait_for_table
 from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.support.servers import free_port, running_server
 
-DEMO_ENV = {"MIST_DEMO": "1", "MIST_DEMO_GATEWAYS": "40", "MIST_DEMO_SEED": "7"}
+# No background config enrichment: the table a test reads stays the table the page shows.
+DEMO_ENV = {"MIST_DEMO": "1", "MIST_DEMO_GATEWAYS": "40", "MIST_DEMO_SEED": "7", "ENRICH_BUDGET": "0"}
 
 
 @contextmanager

@@ -89,6 +89,21 @@ def test_gateway_expands_to_its_wan_ports(loaded_page, gateways_json, api):
     assert loaded_page.locator("table.ports-table").count() == 0
 
 
+def test_unresolved_template_variables_are_shown_muted_with_an_explanation(loaded_page, gateways_json):
+    gateway, port = next(
+        (g, p)
+        for g in gateways_json["gateways"]
+        for p in g["ports"]
+        if str(p["gateway"] or "").startswith("{{")
+    )
+    show_gateway(loaded_page, gateway["name"])
+    table = expand_gateway(loaded_page, gateway["id"])
+    muted = table.locator(".unresolved", has_text=port["gateway"]).first
+    assert muted.text_content() == port["gateway"]
+    assert "not resolved yet" in muted.get_attribute("title")
+    loaded_page.locator(f'tr.gw-row[data-gateway-id="{gateway["id"]}"] button.expand-btn').click()
+
+
 def test_export_csv_downloads_one_row_per_wan_port(loaded_page, gateways_json):
     with loaded_page.expect_download() as download_info:
         loaded_page.click("#export-csv")
