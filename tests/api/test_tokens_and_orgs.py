@@ -175,3 +175,24 @@ def test_a_bad_environment_value_is_shown_not_crashed(monkeypatch):
     app = create_app({})
     body = app.test_client().get("/api/gateways").get_json()
     assert body["success"] is False and "MIST_DEMO_FAULT_RATE" in body["error"]
+
+
+def test_enrichment_fills_overrides_and_site_variables_once_done(make_demo_app):
+    app = make_demo_app(enrich_start_delay=0.0, enrich_budget=1000, demo_seed=3)
+    client = app.test_client()
+    before = client.get("/api/gateways").get_json()["data"]
+    ports_before = [p for g in before["gateways"] for p in g["ports"]]
+    assert {p["override"] for p in ports_before} == {None}, "nothing is known before enrichment"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        enrichment = client.get("/api/status").get_json()["data"]["enrichment"]
+        if enrichment["sites_total"] and enrichment["sites_pending"] == 0:
+            break
+        time.sleep(0.1)
+    assert enrichment["sites_pending"] == 0
+    dashboard_of(app).cache.invalidate(f"table:{simulator_of(app).org_id}")
+    after = client.get("/api/gateways").get_json()["data"]
+    ports = [p for g in after["gateways"] for p in g["ports"]]
+    assert {p["override"] for p in ports} <= {True, False}
+    assert any(p["override"] for p in ports), "the simulated org has device-level overrides"
+    assert not any(str(p[k] or "").startswith("{{") for p in ports for k in ("ip", "gateway"))
