@@ -1,8 +1,10 @@
 """Benchmark of the dashboard against the simulated Mist cloud, side by side for several org sizes.
 
-For each org size it starts the app under gunicorn in demo mode (one worker, many threads, so the
-in-process simulator's call count is the whole server's) with a simulated latency per Mist call, and
-measures:
+For each org size it starts the app under gunicorn (one worker, many threads, so the app's own
+count of Mist calls is the whole server's) with a simulated latency per Mist call, in two modes:
+``demo`` (the simulated cloud inside the app's process, as MIST_DEMO=1 runs it) and ``remote`` (the
+simulated cloud as a separate ``python -m mist_simulator`` server reached over loopback HTTP, so the
+app's memory is the dashboard's alone; see bench/remote_simulator_app.py). It measures:
 
 * cold ``/api/gateways``: Mist calls and wall time;
 * warm ``/api/gateways``: p50/p95 latency over sequential requests;
@@ -12,23 +14,27 @@ measures:
 * the page in Chromium on a fresh server: time until gateway rows are visible.
 
 Prints a table and writes JSON (default bench/results/dashboard.json).
-Usage: python bench/bench_dashboard.py [--sizes 100,1000,10000] [--latency-ms 100] [--users 50] [--seconds 20]
+Usage: python bench/bench_dashboard.py [--sizes 100,1000,10000] [--latency-ms 100] [--users 50]
+       [--seconds 20] [--modes demo,remote]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.support.servers import free_port, gunicorn_command, process_tree_rss_kb, running_server  # noqa: E402
@@ -53,6 +59,64 @@ def server_env(size: int, latency_ms: float) -> dict[str, str]:
     }
 
 
+BENCH_TOKENS = "bench-token-alpha-0001,bench-token-bravo-0002"
+
+
+@contextmanager
+def dashboard_server(mode: str, size: int, latency_ms: float, workdir: Path, name: str, threads: int = 64):
+    """gunicorn serving the dashboard; yields (base URL, app pid).
+
+    ``demo``: the simulated cloud inside the app's process (what MIST_DEMO=1 users run).
+    ``remote``: the simulated cloud as a separate ``python -m mist_simulator`` server reached over
+    loopback HTTP, so the app process's memory and CPU are the dashboard's alone.
+    """
+    port = free_port()
+    log = workdir / f"{name}-{mode}-{size}.log"
+    if mode == "demo":
+        with running_server(gunicorn_command(port, 1, threads), server_env(size, latency_ms), port, log) as (
+            base,
+            process,
+        ):
+            yield base, process.pid
+        return
+    with simulator_server(size, latency_ms, workdir / f"{name}-simulator-{size}.log") as simulator_url:
+        env = {
+            "MIST_APITOKEN": BENCH_TOKENS,
+            "BENCH_SIMULATOR_URL": simulator_url,
+            "ENRICH_BUDGET": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        command = gunicorn_command(port, 1, threads, application="bench.remote_simulator_app:app")
+        with running_server(command, env, port, log) as (base, process):
+            yield base, process.pid
+
+
+@contextmanager
+def simulator_server(size: int, latency_ms: float, log_path: Path):
+    port = free_port()
+    command = [
+        sys.executable, "-m", "mist_simulator", "--port", str(port), "--gateways", str(size), "--seed", "7",
+        "--tokens", BENCH_TOKENS, "--latency-ms", str(latency_ms), "--rate-limit", "1000000",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    if requests.get(url + "/__simulator__/calls", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.2)
+            else:
+                raise RuntimeError("the simulator server did not start")
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
 class MemorySampler(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -68,11 +132,9 @@ def upstream_calls(base: str) -> int:
     return requests.get(base + "/api/status", timeout=30).json()["data"]["upstream_calls"]
 
 
-def cold_and_warm(size: int, latency_ms: float, warm_requests: int, workdir: Path) -> dict:
-    port = free_port()
-    with running_server(gunicorn_command(port, workers=1, threads=64), server_env(size, latency_ms), port,
-                        workdir / f"cold-{size}.log") as (base, process):  # fmt: skip
-        sampler = MemorySampler(process.pid)
+def cold_and_warm(mode: str, size: int, latency_ms: float, warm_requests: int, workdir: Path) -> dict:
+    with dashboard_server(mode, size, latency_ms, workdir, "cold") as (base, pid):
+        sampler = MemorySampler(pid)
         sampler.start()
         started = time.perf_counter()
         response = requests.get(base + "/api/gateways", timeout=300)
@@ -99,11 +161,11 @@ def cold_and_warm(size: int, latency_ms: float, warm_requests: int, workdir: Pat
     }
 
 
-def concurrent_users(size: int, latency_ms: float, users: int, seconds: float, workdir: Path) -> dict:
-    port = free_port()
-    with running_server(gunicorn_command(port, workers=1, threads=64), server_env(size, latency_ms), port,
-                        workdir / f"users-{size}.log") as (base, process):  # fmt: skip
-        sampler = MemorySampler(process.pid)
+def concurrent_users(
+    mode: str, size: int, latency_ms: float, users: int, seconds: float, workdir: Path
+) -> dict:
+    with dashboard_server(mode, size, latency_ms, workdir, "users") as (base, pid):
+        sampler = MemorySampler(pid)
         sampler.start()
         barrier = threading.Barrier(users)
         lock = threading.Lock()
@@ -155,14 +217,12 @@ def concurrent_users(size: int, latency_ms: float, users: int, seconds: float, w
     }
 
 
-def browser_rows_visible(size: int, latency_ms: float, workdir: Path) -> float | None:
+def browser_rows_visible(mode: str, size: int, latency_ms: float, workdir: Path) -> float | None:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return None
-    port = free_port()
-    with running_server(gunicorn_command(port, workers=1, threads=16), server_env(size, latency_ms), port,
-                        workdir / f"browser-{size}.log") as (base, _):  # fmt: skip
+    with dashboard_server(mode, size, latency_ms, workdir, "browser", threads=16) as (base, _):  # fmt: skip
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -182,25 +242,33 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warm-requests", type=int, default=100)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--modes",
+        default="demo,remote",
+        help="demo: simulator inside the app process; remote: simulator as its own server (app memory alone)",
+    )
     parser.add_argument("--json", default="bench/results/dashboard.json")
     args = parser.parse_args()
     workdir = Path(args.json).resolve().parent
     workdir.mkdir(parents=True, exist_ok=True)
 
     results = []
-    for size in [int(s) for s in args.sizes.split(",")]:
-        row = {"size": size, "latency_ms": args.latency_ms}
-        row.update(cold_and_warm(size, args.latency_ms, args.warm_requests, workdir))
-        row["concurrent"] = concurrent_users(size, args.latency_ms, args.users, args.seconds, workdir)
-        row["browser_rows_visible_s"] = (
-            None if args.no_browser else browser_rows_visible(size, args.latency_ms, workdir)
-        )
-        row["rss_peak_mb"] = max(row["rss_peak_mb_cold_warm"], row["concurrent"]["rss_peak_mb"])
-        results.append(row)
-        print(json.dumps(row), flush=True)
+    for mode in args.modes.split(","):
+        for size in [int(s) for s in args.sizes.split(",")]:
+            row = {"mode": mode, "size": size, "latency_ms": args.latency_ms}
+            row.update(cold_and_warm(mode, size, args.latency_ms, args.warm_requests, workdir))
+            row["concurrent"] = concurrent_users(
+                mode, size, args.latency_ms, args.users, args.seconds, workdir
+            )
+            row["browser_rows_visible_s"] = (
+                None if args.no_browser else browser_rows_visible(mode, size, args.latency_ms, workdir)
+            )
+            row["rss_peak_mb"] = max(row["rss_peak_mb_cold_warm"], row["concurrent"]["rss_peak_mb"])
+            results.append(row)
+            print(json.dumps(row), flush=True)
 
     header = (
-        f"{'gateways':>8} {'cold calls':>10} {'cold s':>7} {'warm p50':>9} {'warm p95':>9} "
+        f"{'mode':>6} {'gateways':>8} {'cold calls':>10} {'cold s':>7} {'warm p50':>9} {'warm p95':>9} "
         f"{'users':>5} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'err':>4} {'calls(50u)':>10} "
         f"{'RSS MB':>7} {'browser s':>9}"
     )
@@ -208,7 +276,8 @@ def main() -> None:
     for r in results:
         c = r["concurrent"]
         print(
-            f"{r['gateways']:>8} {r['cold_calls']:>10} {r['cold_seconds']:>7} {r['warm_p50_ms']:>9} "
+            f"{r['mode']:>6} {r['gateways']:>8} {r['cold_calls']:>10} {r['cold_seconds']:>7} "
+            f"{r['warm_p50_ms']:>9} "
             f"{r['warm_p95_ms']:>9} {c['users']:>5} {c['requests_per_s']:>7} "
             f"{c['p50_ms']:>7} {c['p95_ms']:>7} "
             f"{c['p99_ms']:>7} {c['errors']:>4} {c['mist_calls']:>10} "

@@ -63,10 +63,12 @@ def dev_server_command(port: int) -> list[str]:
     return [sys.executable, "app.py", "--demo", "--port", str(port)]
 
 
-def gunicorn_command(port: int, workers: int = 2, threads: int = 8) -> list[str]:
+def gunicorn_command(
+    port: int, workers: int = 2, threads: int = 8, application: str = "app:app"
+) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--threads", str(threads), "--timeout", "120", "app:app",
+        "--threads", str(threads), "--timeout", "120", application,
     ]  # fmt: skip
 
 
