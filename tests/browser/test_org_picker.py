@@ -39,27 +39,24 @@ def test_org_picker_lists_the_orgs_loads_the_chosen_one_and_remembers_it(live_ap
     chosen = sim.org_ids[2]
     truth = sim.truth(chosen)["gateways"]
     assert truth != sim.truth()["gateways"]
-    with page.expect_response(lambda r: "/api/gateways" in r.url) as answer:
-        page.click(f"#org-list button.org-choice[data-org-id='{chosen}']")
-    assert f"org_id={chosen}" in answer.value.url
-    wait_for_rows(page)
-    expect(picker).to_be_hidden()
-    expect(page.locator("#org-name")).to_have_text(names[chosen])
-    assert gateway_rows(page).count() == truth
-    assert card_number(page, "gateways") == truth
+
+    def shows_the_chosen_org(action) -> None:
+        with page.expect_response(lambda r: "/api/gateways" in r.url) as answer:
+            action()
+        assert f"org_id={chosen}" in answer.value.url
+        wait_for_rows(page)
+        expect(picker).to_be_hidden()
+        expect(page.locator("#org-name")).to_have_text(names[chosen])
+        assert gateway_rows(page).count() == truth
+        assert card_number(page, "gateways") == truth
+
+    shows_the_chosen_org(lambda: page.click(f"#org-list button.org-choice[data-org-id='{chosen}']"))
     expected = requests.get(live.url + "/api/gateways", params={"org_id": chosen}, timeout=60).json()["data"]
     assert sorted(visible_gateway_names(page)) == sorted(g["name"] for g in expected["gateways"])
     assert page.evaluate("k => localStorage.getItem(k)", STORAGE_KEY) == chosen
 
     # The choice survives a reload: no picker, same org, same rows.
-    with page.expect_response(lambda r: "/api/gateways" in r.url) as answer:
-        page.reload()
-    assert f"org_id={chosen}" in answer.value.url
-    wait_for_rows(page)
-    expect(picker).to_be_hidden()
-    expect(page.locator("#org-name")).to_have_text(names[chosen])
-    assert gateway_rows(page).count() == truth
-    assert card_number(page, "gateways") == truth
+    shows_the_chosen_org(page.reload)
     # The badge lets the user switch: it opens the same picker, which may now be dismissed.
     badge = page.locator("#org-badge")
     expect(badge).to_have_class("badge badge-org is-switchable")
