@@ -196,7 +196,6 @@ def build_demo_connection(settings: Settings, cooldowns) -> tuple[MistConnection
     conn = MistConnection(
         list(tokens),
         host="api.mist.com",
-        org_id=sim.org_id,
         timeout=(3.05, settings.timeout_seconds),
         cooldown_store=cooldowns,
         session_hook=sim.mount,
@@ -213,7 +212,6 @@ def build_dashboard(settings: Settings) -> Dashboard:
         conn = MistConnection(
             list(settings.tokens),
             host=settings.host,
-            org_id=settings.org_id,
             timeout=(3.05, settings.timeout_seconds),
             cooldown_store=cache.cooldowns,
             https_proxy=settings.https_proxy,

@@ -247,7 +247,6 @@ class MistConnection:
         self,
         tokens: list[str],
         host: str = "api.mist.com",
-        org_id: str | None = None,
         timeout: tuple[float, float] = (3.05, 20.0),
         cooldown_store: CooldownStore | None = None,
         session_hook: Callable[[requests.Session], None] | None = None,
@@ -259,7 +258,6 @@ class MistConnection:
             raise MistConfigError(f"MIST_HOST {host!r} is not a Mist API host")
         self.pool = TokenPool(tokens, cooldown_store)
         self.host = host
-        self.org_id = org_id
         self.retry = retry or RetryPolicy()
         self._sessions = {}
         for token in self.pool.tokens:
