@@ -68,6 +68,9 @@ class PortRow(TypedDict):
     rx_bytes: int | None
     tx_bytes: int | None
     speed: int | float | None
+    rx_bps: int | float | None  # current rates in bits/s, as Mist's port stats give them
+    tx_bps: int | float | None
+    last_flapped: int | float | None  # epoch s of the last link change (port stats)
 
 
 class GatewayRow(TypedDict):
@@ -81,6 +84,7 @@ class GatewayRow(TypedDict):
     status: str | None
     ext_ip: str | None
     uptime: int | float | None
+    last_seen: int | float | None  # epoch s the cloud last heard from it
     mac: str | None
     ports: list[PortRow]
     missing: list[str]
@@ -649,6 +653,11 @@ def _port_row(iface: _Interface, sole_on_port: bool) -> PortRow:
         rx_bytes=_counter("rx_bytes", port, if_entry, shared),
         tx_bytes=_counter("tx_bytes", port, if_entry, shared),
         speed=_speed(port) or _speed(parent),
+        # rates follow the counters' rule (the parent's only for its sole circuit); a physical
+        # link flap takes every VLAN on the wire with it, so the parent's last_flapped applies
+        rx_bps=_counter("rx_bps", port, shared),
+        tx_bps=_counter("tx_bps", port, shared),
+        last_flapped=_number(port.get("last_flapped")) or _number(parent.get("last_flapped")) or None,
     )
 
 
@@ -789,6 +798,7 @@ def build_gateway_row(
         status=_text(stat.get("status")),
         ext_ip=_text(stat.get("ext_ip")),
         uptime=_number(stat.get("uptime")),
+        last_seen=_number(stat.get("last_seen")) or None,
         mac=_text(stat.get("mac")),
         ports=ports,
         missing=_missing_stats(stat) + missing,

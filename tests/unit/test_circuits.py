@@ -446,6 +446,7 @@ def test_rows_are_json_serialisable_with_interface_keys():
         "status",
         "ext_ip",
         "uptime",
+        "last_seen",
         "mac",
         "ports",
         "missing",
@@ -453,6 +454,7 @@ def test_rows_are_json_serialisable_with_interface_keys():
     assert list(decoded["ports"][0]) == [
         "name", "wan_name", "description", "enabled", "up", "gateway", "ip", "netmask", "vlan_id",
         "type", "override", "peers_up", "peers_total", "rx_bytes", "tx_bytes", "speed",
+        "rx_bps", "tx_bps", "last_flapped",
     ]  # fmt: skip
 
 
