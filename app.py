@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 import csv_export
 import traffic
 from cache import CacheWaitTimeout, SharedFetchError, make_cache
+from circuitstats import search
 from config import DEMO_TOKENS, ConfigError, Settings, settings_from_env
 from dashboard import Dashboard, OrgChoiceRequired, UnknownGateway, UnknownOrg
 from mist_connection import (
@@ -100,10 +101,11 @@ def _mac_param() -> str | None:
 
 
 def _query_param() -> str | None:
-    q = request.args.get("q", "").strip()
-    if len(q) > MAX_QUERY_LEN:
-        raise BadParameter("q", f"is longer than {MAX_QUERY_LEN} characters")
-    return q or None
+    # One search definition (circuitstats.search) for the page, this URL parameter and the export.
+    try:
+        return search.parse_query(request.args.get("q"))
+    except ValueError as exc:
+        raise BadParameter("q", str(exc)) from exc
 
 
 def _window_param() -> str:

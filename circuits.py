@@ -863,34 +863,16 @@ def summarize(rows: Iterable[GatewayRow]) -> Summary:
     )
 
 
-def _compact_mac(value: str) -> str:
-    """MAC without separators, so ``00:11:22`` finds ``001122`` as Mist stores it."""
-    return re.sub(r"[\s:.\-]", "", value)
-
-
 def filter_rows(
     rows: Iterable[GatewayRow], site_id: str | None = None, query: str | None = None
 ) -> list[GatewayRow]:
-    """Rows of one site and/or matching a case-insensitive search.
+    """Rows of one site and/or matching the gateway search.
 
-    The search matches a substring of the gateway name, site name, external IP or MAC (with or
-    without separators). A blank query filters nothing.
+    The search itself (fields, normalisation, maximum length) is defined once in
+    ``circuitstats.search`` and shared with the page's own filter, so the screen, the URL and the
+    CSV export select the same gateways. Raises ValueError for a query beyond its maximum length.
     """
-    needle = (query or "").strip().casefold()
-    selected = []
-    for row in rows:
-        if site_id and row["site_id"] != site_id:
-            continue
-        if needle and not _matches(row, needle):
-            continue
-        selected.append(row)
-    return selected
+    # Imported here so this pure module keeps its import list free of the app package.
+    from circuitstats.search import filter_rows as search_rows
 
-
-def _matches(row: GatewayRow, needle: str) -> bool:
-    """Whether ``needle`` (already casefolded) occurs in one of the searchable fields."""
-    fields = [row["name"], row["site_name"], row["ext_ip"], row["mac"]]
-    if any(needle in value.casefold() for value in fields if value):
-        return True
-    compact = _compact_mac(needle)
-    return bool(compact) and bool(row["mac"]) and compact in _compact_mac(row["mac"].casefold())
+    return search_rows(rows, site_id, query)
