@@ -20,7 +20,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH = Path("/work/shared/mist-openapi/mist.openapi.json")
+# The vendored, trimmed copy inside the repository (mist_simulator/openapi/README.md): the schema
+# tests must run from any checkout, so nothing here may read outside the repository.
+SPEC_PATH = Path(__file__).resolve().parents[2] / "mist_simulator" / "openapi" / "mist.openapi.json"
 URI = "urn:mist-openapi"
 
 
