@@ -31,6 +31,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "CACHE_TTL_SECONDS": ("60", "How long live stats are fresh before a background refresh (s)"),
     "MIST_TIMEOUT_SECONDS": ("20", "Read timeout of one Mist call (s)"),
     "ENRICH_BUDGET": ("500", "Per-site device-config calls allowed per hour (override column)"),
+    "PROBLEM_UTILISATION_PERCENT": ("80", "Problem 'congested': rx or tx at or above this % of port speed"),
+    "PROBLEM_FLAPS_24H": ("3", "Problem 'flapping': at least this many port up/down changes in 24 h"),
+    "PROBLEM_LOSS_PERCENT": ("2", "Problem 'path_degraded': VPN peer path loss at or above this %"),
+    "PROBLEM_LATENCY_MS": ("150", "Problem 'path_degraded': VPN peer path latency at or above this (ms)"),
+    "PROBLEM_JITTER_MS": ("30", "Problem 'path_degraded': VPN peer path jitter at or above this (ms)"),
 }
 
 DEMO_TOKENS = ("demo-token-alpha-0001", "demo-token-bravo-0002")
@@ -60,6 +65,12 @@ class Settings:
     cache_ttl_seconds: int = 60
     timeout_seconds: float = 20.0
     enrich_budget: int = 500
+    # Problem thresholds (circuitstats/problems.py Thresholds.from_settings reads these)
+    problem_utilisation_percent: float = 80.0
+    problem_flaps_24h: int = 3
+    problem_loss_percent: float = 2.0
+    problem_latency_ms: float = 150.0
+    problem_jitter_ms: float = 30.0
     # Not from the environment: knobs for tests and the benchmark.
     enrich_start_delay: float = 5.0
     extra: dict = field(default_factory=dict)
@@ -121,4 +132,12 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         cache_ttl_seconds=_number("CACHE_TTL_SECONDS", raw("CACHE_TTL_SECONDS"), int, 1, 86400),
         timeout_seconds=_number("MIST_TIMEOUT_SECONDS", raw("MIST_TIMEOUT_SECONDS"), float, 1, 300),
         enrich_budget=_number("ENRICH_BUDGET", raw("ENRICH_BUDGET"), int, 0, 100000),
+        # lower bounds above zero: a 0 threshold would turn every port or path into a problem
+        problem_utilisation_percent=_number(
+            "PROBLEM_UTILISATION_PERCENT", raw("PROBLEM_UTILISATION_PERCENT"), float, 1, 100
+        ),
+        problem_flaps_24h=_number("PROBLEM_FLAPS_24H", raw("PROBLEM_FLAPS_24H"), int, 1, 100000),
+        problem_loss_percent=_number("PROBLEM_LOSS_PERCENT", raw("PROBLEM_LOSS_PERCENT"), float, 0.01, 100),
+        problem_latency_ms=_number("PROBLEM_LATENCY_MS", raw("PROBLEM_LATENCY_MS"), float, 1, 60000),
+        problem_jitter_ms=_number("PROBLEM_JITTER_MS", raw("PROBLEM_JITTER_MS"), float, 1, 60000),
     )
