@@ -1,0 +1,379 @@
+"""WAN port history from Mist device events: flap counts, availability and down intervals.
+
+Why: port stats only say what a port is *now* (and when it last changed); a NOC also asks "how
+often has it gone down this week, and for how long". Mist keeps that as org-wide device events
+(``GW_PORT_DOWN`` / ``GW_PORT_UP``), readable in bulk with ``searchOrgDeviceEvents``. This module
+keeps those events between collections so each collection only reads what is new:
+
+    history = PortHistory()                      # or PortHistory.from_json(text kept in Redis)
+    start, end = history.next_window(now)        # 7 days the first time, then since the last read
+    history.ingest(conn.device_events(org_id, start, end, PORT_EVENT_TYPES), start, end)
+    per_port = history.for_rows(rows, now)       # "<gateway_id>|<port name>" -> summary dict
+    store(history.to_json())                     # survives a restart without re-reading a week
+
+Pure and I/O free: the collector does the reading and storing. If a read fails, do not call
+``ingest``: the next window then still starts where the last good read ended.
+
+Definitions (also what the page and the CSV show):
+
+* A **change** (a flap) is one state transition of a port, either direction: up->down counts one,
+  down->up counts one, so a bounce (down then up) is two. An event that repeats the state the port
+  already had (two ``GW_PORT_DOWN`` in a row) is not a change. The first event seen for a port is a
+  change (a ``GW_PORT_DOWN`` means the port was up just before). A change the events missed but
+  the port stats show (the row's ``up`` differs from the last event, and its ``last_flapped`` is
+  after that event) counts too, at ``last_flapped``.
+* ``flaps_24h`` / ``flaps_7d``: changes with a timestamp in ``(now - 24 h, now]`` / ``(now - 7 d,
+  now]``; ``None`` until a first read has been ingested (unknown is not zero).
+* The **observed window** is ``[max(first read start, now - 7 d), now]``. The state at its start is
+  the last event before it (pruning keeps one per port for this), else the opposite of the first
+  change in it, else the current state from the port row.
+* ``availability_7d``: percent of the observed window the port was up (0..100, 3 decimals);
+  ``None`` when neither events nor the port row tell the state.
+* ``down_intervals``: ``[[start, end], ...]`` of the observed window, ``end`` None while still down.
+* ``since``: when the current state began (last change, or the row's ``last_flapped``); None unknown.
+
+Events are keyed ``"<mac>|<port_id>"`` (MAC lower-case without separators, ``ge-0/0/0.0`` as
+``ge-0/0/0``). A port row ``ge-0/0/1.100`` takes the events of ``ge-0/0/1.100`` and of its
+physical port ``ge-0/0/1`` (a link going down takes every VLAN on it along).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from circuits import canonical_interface, split_interface
+
+__all__ = [
+    "DAY",
+    "PORT_EVENT_TYPES",
+    "WEEK",
+    "PortHistory",
+    "event_key",
+    "port_summary",
+]
+
+DAY = 86400.0
+WEEK = 7 * DAY
+PORT_EVENT_TYPES = ("GW_PORT_DOWN", "GW_PORT_UP")
+_STATE_OF_TYPE = {"GW_PORT_DOWN": False, "GW_PORT_UP": True}
+FORMAT_VERSION = 1
+
+# Events are indexed by Mist some seconds after they happen; re-reading a little before the last
+# read's end catches the late ones, and the duplicates this brings are dropped on ingest.
+DEFAULT_OVERLAP_SECONDS = 300.0
+# A port changing state every 10 minutes for a week makes ~1,000 events; past that it is flapping
+# by any threshold, so older events are dropped (its 7-day figures become lower bounds).
+DEFAULT_MAX_EVENTS_PER_PORT = 1000
+
+_MAC_NOISE = re.compile(r"[\s:.\-]")
+_MS_EPOCH = 1e11  # an epoch this large is in milliseconds (year 5138 in seconds)
+
+
+def _mac(value: Any) -> str | None:
+    """MAC as Mist stores it (lower-case hex, no separators), so every source keys the same way."""
+    if not isinstance(value, str):
+        return None
+    mac = _MAC_NOISE.sub("", value).lower()
+    return mac or None
+
+
+def _epoch(value: Any) -> float | None:
+    """Event timestamp in epoch seconds (milliseconds converted), None when unusable."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        return None
+    return value / 1000.0 if value > _MS_EPOCH else value
+
+
+def event_key(mac: Any, port_id: Any) -> str | None:
+    """``"<mac>|<port_id>"`` for an event's device and port, None when either is missing."""
+    mac = _mac(mac)
+    if mac is None or not isinstance(port_id, str) or not port_id.strip():
+        return None
+    return f"{mac}|{canonical_interface(port_id.strip())}"
+
+
+def _parse_event(event: Any) -> tuple[str, float, bool] | None:
+    """(key, timestamp, up) of a port up/down event; None for any other or malformed event."""
+    if not isinstance(event, Mapping):
+        return None
+    up = _STATE_OF_TYPE.get(event.get("type"))
+    ts = _epoch(event.get("timestamp"))
+    key = event_key(event.get("mac"), event.get("port_id"))
+    if up is None or ts is None or key is None:
+        return None
+    return key, ts, up
+
+
+class PortHistory:
+    """Port up/down events of one org over the last 7 days, read incrementally.
+
+    ``events`` maps key -> list of ``(timestamp, up)`` sorted by time, without exact duplicates.
+    ``covered_since`` is the start of the first read (nothing is known before it); ``read_until``
+    the end of the last read ingested.
+    """
+
+    def __init__(
+        self,
+        *,
+        retention: float = WEEK,
+        overlap: float = DEFAULT_OVERLAP_SECONDS,
+        max_events_per_port: int = DEFAULT_MAX_EVENTS_PER_PORT,
+    ) -> None:
+        self.retention = retention
+        self.overlap = overlap
+        self.max_events_per_port = max_events_per_port
+        self.covered_since: float | None = None
+        self.read_until: float | None = None
+        self.events: dict[str, list[tuple[float, bool]]] = {}
+
+    # ----- reading ------------------------------------------------------------------------------
+    def next_window(self, now: float) -> tuple[float, float]:
+        """(start, end) of the events to read next: the last 7 days at first, then since the last
+        read (minus a small overlap for late-indexed events), never further back than 7 days."""
+        oldest = now - self.retention
+        if self.read_until is None:
+            return oldest, now
+        return max(oldest, min(self.read_until - self.overlap, now)), now
+
+    def ingest(self, events: Iterable[Any], start: float, end: float) -> int:
+        """Add the events of one complete read of ``[start, end]`` (any order; other event types
+        and malformed items are ignored) and record that everything up to ``end`` has been read.
+        Returns how many events were new (not already known from an overlapping read).
+
+        The first ingest fixes ``covered_since`` to ``start``: nothing is known before it. Ingest
+        only a complete read: a partial one would make the next window skip what it missed.
+        """
+        if self.covered_since is None:
+            self.covered_since = start
+        fresh: dict[str, list[tuple[float, bool]]] = {}
+        for event in events:
+            parsed = _parse_event(event)
+            if parsed is not None:
+                key, ts, up = parsed
+                fresh.setdefault(key, []).append((ts, up))
+        added = 0
+        for key, items in fresh.items():
+            known = self.events.get(key, [])
+            merged = sorted(set(known).union(items))
+            added += len(merged) - len(known)
+            if len(merged) > self.max_events_per_port:
+                merged = merged[-self.max_events_per_port :]
+            self.events[key] = merged
+        self.read_until = end if self.read_until is None else max(self.read_until, end)
+        return added
+
+    def prune(self, now: float) -> None:
+        """Forget what is older than the retention, keeping per port the last older event: it gives
+        the state at the start of the window and, for a port down for longer, since when. A port
+        whose only event is such an old ``GW_PORT_UP`` (nothing happened for a week) or an old
+        ``GW_PORT_DOWN`` beyond 4 retentions (a gateway long gone) is forgotten altogether."""
+        cutoff = now - self.retention
+        if self.covered_since is not None:
+            self.covered_since = max(self.covered_since, cutoff)
+        for key in list(self.events):
+            items = self.events[key]
+            first_inside = bisect_left(items, (cutoff,))
+            if first_inside == len(items):
+                ts, up = items[-1]
+                if up or ts < now - 4 * self.retention:
+                    del self.events[key]
+                    continue
+            if first_inside > 1:
+                self.events[key] = items[first_inside - 1 :]
+
+    # ----- answering ----------------------------------------------------------------------------
+    def port_events(self, mac: Any, port_name: str) -> list[tuple[float, bool]]:
+        """Events that concern the port row ``port_name`` of the gateway with MAC ``mac``: its own,
+        plus its physical port's when it is a sub-interface, in time order."""
+        own = self.events.get(event_key(mac, port_name) or "", [])
+        physical, unit = split_interface(canonical_interface(port_name))
+        if unit is None:
+            return own
+        parent = self.events.get(event_key(mac, physical) or "", [])
+        if not parent:
+            return own
+        return sorted(set(own).union(parent)) if own else parent
+
+    def summary(
+        self,
+        mac: Any,
+        port_name: str,
+        now: float,
+        up: bool | None = None,
+        last_flapped: float | None = None,
+    ) -> dict:
+        """The history dict of one port row (see :func:`port_summary`)."""
+        return port_summary(
+            self.port_events(mac, port_name), now, self.covered_since, self.retention, up, last_flapped
+        )
+
+    def for_rows(self, rows: Iterable[Mapping[str, Any]], now: float) -> dict[str, dict]:
+        """``"<gateway_id>|<port name>"`` -> history dict for every WAN port of the gateway rows
+        (the shape of ``Snapshot.history``); the rows' ``up`` and ``last_flapped`` fill in what the
+        events do not say."""
+        out: dict[str, dict] = {}
+        for row in rows:
+            gateway_id, mac = row.get("id"), row.get("mac")
+            if not gateway_id:
+                continue
+            for port in row.get("ports") or ():
+                name = port.get("name")
+                if name:
+                    out[f"{gateway_id}|{name}"] = self.summary(
+                        mac, name, now, port.get("up"), port.get("last_flapped")
+                    )
+        return out
+
+    # ----- keeping ------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """JSON-ready state: ``{"version", "covered_since", "read_until", "events": {key: [[ts,
+        0|1], ...]}}`` (0/1 rather than false/true keeps a week of a large org compact)."""
+        return {
+            "version": FORMAT_VERSION,
+            "covered_since": self.covered_since,
+            "read_until": self.read_until,
+            "events": {key: [[ts, int(up)] for ts, up in items] for key, items in self.events.items()},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: Any, **options: Any) -> PortHistory:
+        """Rebuild from :meth:`to_dict`; raises ValueError when the data is not a usable history
+        (the caller then starts afresh with a 7-day read). Malformed single events are skipped."""
+        if not isinstance(data, Mapping) or data.get("version") != FORMAT_VERSION:
+            raise ValueError("not a port history of a known version")
+        history = cls(**options)
+        covered, until = _epoch(data.get("covered_since")), _epoch(data.get("read_until"))
+        if (covered is None) != (until is None) or not isinstance(data.get("events"), Mapping):
+            raise ValueError("port history without a consistent read window")
+        history.covered_since, history.read_until = covered, until
+        for key, items in data["events"].items():
+            if not isinstance(key, str) or not isinstance(items, list):
+                continue
+            clean = {
+                (ts, bool(item[1]))
+                for item in items
+                if isinstance(item, list) and len(item) == 2 and item[1] in (0, 1)
+                for ts in [_epoch(item[0])]
+                if ts is not None
+            }
+            if clean:
+                history.events[key] = sorted(clean)[-history.max_events_per_port :]
+        return history
+
+    @classmethod
+    def from_json(cls, text: str | bytes, **options: Any) -> PortHistory:
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"port history is not JSON: {exc}") from None
+        return cls.from_dict(data, **options)
+
+
+def _changes(
+    events: list[tuple[float, bool]], start: float, now: float
+) -> tuple[bool | None, list[tuple[float, bool]]]:
+    """(state at ``start`` as far as events tell, changes in ``(start, now]``)."""
+    before = bisect_right(events, (start, True))
+    state_at_start = events[before - 1][1] if before else None
+    changes: list[tuple[float, bool]] = []
+    state = state_at_start
+    for ts, up in events[before:]:
+        if ts > now:
+            break
+        if up != state:
+            changes.append((ts, up))
+            state = up
+    return state_at_start, changes
+
+
+def port_summary(
+    events: list[tuple[float, bool]],
+    now: float,
+    covered_since: float | None,
+    retention: float = WEEK,
+    up: bool | None = None,
+    last_flapped: float | None = None,
+) -> dict:
+    """History of one port from its sorted ``(timestamp, up)`` events and its current row.
+
+    Returns ``{"flaps_24h", "flaps_7d", "availability_7d", "down_intervals", "since", "up"}``
+    as defined in the module docstring; ``up`` is the state the figures end with (the row's when
+    known). ``covered_since`` None (nothing read yet) leaves the event figures None.
+    """
+    up = up if isinstance(up, bool) else None
+    last_flapped = _epoch(last_flapped)
+    if last_flapped is not None and last_flapped > now:
+        last_flapped = None
+    if covered_since is None:
+        return {
+            "flaps_24h": None,
+            "flaps_7d": None,
+            "availability_7d": None,
+            "down_intervals": [],
+            "since": last_flapped if up is not None else None,
+            "up": up,
+        }
+    start = min(max(covered_since, now - retention), now)
+    state_at_start, changes = _changes(events, start, now)
+    state_now = changes[-1][1] if changes else state_at_start
+    if changes:
+        since = changes[-1][0]
+    else:  # no change this week: the last event before it, or the port stats' last change
+        before = bisect_right(events, (start, True))
+        known = [ts for ts in (events[before - 1][0] if before else None, last_flapped) if ts is not None]
+        since = max(known) if known else None
+
+    if up is not None and up != state_now:
+        # The port stats disagree with the events: a change the events have not (yet) shown.
+        after = changes[-1][0] if changes else start
+        if last_flapped is not None and last_flapped > after:
+            changes.append((last_flapped, up))
+            since = last_flapped
+        elif state_now is None:
+            since = last_flapped  # same state for the whole window, begun at last_flapped (if known)
+        else:
+            since = None  # it changed at some unknown time after the last event
+        state_now = up
+    if state_at_start is None:
+        state_at_start = (not changes[0][1]) if changes else state_now
+
+    flaps_24h = sum(1 for ts, _ in changes if ts > now - DAY)
+    down_intervals: list[list[float | None]] = []
+    availability = None
+    if state_at_start is not None:
+        up_seconds, state, began = 0.0, state_at_start, start
+        down_since = None if state else start
+        for ts, new_state in changes:
+            if state:
+                up_seconds += ts - began
+            if new_state is False:
+                down_since = ts
+            elif down_since is not None:
+                down_intervals.append([down_since, ts])
+                down_since = None
+            state, began = new_state, ts
+        if state:
+            up_seconds += now - began
+        if down_since is not None:
+            down_intervals.append([down_since, None])
+        observed = now - start
+        availability = round(100.0 * up_seconds / observed, 3) if observed > 0 else None
+    return {
+        "flaps_24h": flaps_24h,
+        "flaps_7d": len(changes),
+        "availability_7d": availability,
+        "down_intervals": down_intervals,
+        "since": since,
+        "up": state_now,
+    }
