@@ -1,0 +1,614 @@
+"""Prometheus metrics of the WAN circuits and of the app itself, served at ``GET /metrics``.
+
+Why this shape: a scrape must never spend the Mist budget, whatever the scrape rate or the number of
+Prometheus servers. Every value comes from data already held in memory: the current ``Snapshot``
+(gateway and port rows, per-port history), the collector's ``status()`` (token cool-downs, upstream
+calls by endpoint) and a ``CollectionMetrics`` histogram the collector feeds. Families are built by
+prometheus_client custom collectors (``collect()`` reads state, yields metric families), the pattern
+of the official exporters; the library writes the text format and escapes label values.
+
+Units: Prometheus names use base units, so Mist's link speed in Mbps and its rates in bits per
+second are exported in bytes per second (Mbps * 125,000; bps / 8). Counters are Mist's byte counters
+as reported (they may restart, e.g. after a reboot; ``rate()`` handles resets).
+
+Timestamps: no sample carries an explicit timestamp; Prometheus stamps each with the scrape time.
+Explicit timestamps (the collection time) would make every series vanish from instant queries
+once a collection is more than 5 minutes old (Prometheus' lookback), exactly when an operator needs
+the last known state, and would defeat staleness handling. The age of the data is exported instead
+as ``mistcircuitstats_snapshot_timestamp_seconds`` (epoch of the collection), which the
+``MistCircuitStatsSnapshotOld`` alert watches.
+
+Cost: rendering 10,000 gateways takes seconds, so the snapshot's families are rendered (and gzipped)
+once per snapshot version, in the background, and reused until the collector publishes the next
+one; only the few app families (snapshot age, cool-downs, calls, durations) are rendered per scrape.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flask import Blueprint, Response, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.utils import floatToGoString
+
+from .snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AppStatusCollector",
+    "CollectionMetrics",
+    "MetricsExposition",
+    "SnapshotCollector",
+    "metrics_blueprint",
+    "snapshot_families",
+]
+
+GATEWAY_LABELS = ("org", "site", "gateway", "gateway_id")
+PORT_LABELS = (*GATEWAY_LABELS, "port", "wan_name")
+MBPS_TO_BYTES = 1_000_000 / 8
+BITS_PER_BYTE = 8
+
+# Collections take seconds (small org) to a few minutes (10,000 gateways on a slow link).
+COLLECTION_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, math.inf)
+
+
+class SnapshotSource(Protocol):
+    def current(self) -> Snapshot | None: ...
+
+
+class StatusSource(Protocol):
+    def status(self) -> dict: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: the rows hold None for "unknown", which must become "no sample", never 0.
+# ---------------------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    """A finite number as float, else None; bool is refused because True is not a measurement."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _flag(value: Any) -> float | None:
+    """1.0 / 0.0 for a real boolean, None otherwise (a missing ``up`` is not "down")."""
+    return float(value) if isinstance(value, bool) else None
+
+
+def _label(value: Any) -> str:
+    """Label value as text; unknown is "" (Prometheus treats an empty label as absent)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _scaled(value: Any, factor: float) -> float | None:
+    number = _number(value)
+    return None if number is None else number * factor
+
+
+def _availability_ratio(history: dict) -> float | None:
+    """7-day availability as a 0..1 ratio.
+
+    The triage history publishes ``availability_7d`` in percent (issue #15: "availability %");
+    ``availability_ratio_7d`` is taken as is when a producer already gives a ratio.
+    """
+    ratio = _number(history.get("availability_ratio_7d"))
+    if ratio is None:
+        percent = _number(history.get("availability_7d"))
+        ratio = None if percent is None else percent / 100
+    return ratio if ratio is not None and 0 <= ratio <= 1 else None
+
+
+class _FamilyBuilder:
+    """Metric families being filled, skipping a label set already seen in a family.
+
+    Two rows with the same identity (a gateway without id twice, a port listed twice) would make the
+    exposition invalid (duplicate series); the first one wins.
+    """
+
+    def __init__(self) -> None:
+        self.families: dict[str, Metric] = {}
+        self._seen: dict[str, set[tuple[str, ...]]] = {}
+
+    def add(self, family: Metric) -> Metric:
+        self.families[family.name] = family
+        self._seen[family.name] = set()
+        return family
+
+    def sample(self, name: str, labels: tuple[str, ...], value: float | None) -> None:
+        if value is None:
+            return
+        seen = self._seen[name]
+        if labels in seen:
+            return
+        seen.add(labels)
+        self.families[name].add_metric(list(labels), value)
+
+
+def _gauge(name: str, doc: str, labels: Iterable[str], unit: str = "") -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, labels=list(labels), unit=unit)
+
+
+def snapshot_families(snapshot: Snapshot) -> list[Metric]:
+    """Every WAN circuit metric family of one snapshot (pure: the same snapshot gives the same text)."""
+    out = _FamilyBuilder()
+    gateway_families = [
+        _gauge(
+            "mist_gateway_connected",
+            "1 when Mist reports the gateway connected, 0 otherwise.",
+            GATEWAY_LABELS,
+        ),
+        _gauge("mist_gateway_uptime_seconds", "Gateway uptime as Mist reports it.", GATEWAY_LABELS),
+    ]
+    port_families = [
+        _gauge("mist_wan_port_up", "1 when the WAN port's link is up, 0 when down.", PORT_LABELS),
+        _gauge("mist_wan_port_enabled", "1 when the WAN port is enabled in its configuration.", PORT_LABELS),
+        _gauge(
+            "mist_wan_port_speed_bytes_per_second",
+            "Negotiated link speed (Mist's Mbps converted to bytes per second).",
+            PORT_LABELS,
+        ),
+        CounterMetricFamily(
+            "mist_wan_port_rx_bytes", "Bytes received, Mist's counter as reported.", labels=list(PORT_LABELS)
+        ),
+        CounterMetricFamily(
+            "mist_wan_port_tx_bytes", "Bytes sent, Mist's counter as reported.", labels=list(PORT_LABELS)
+        ),
+        _gauge(
+            "mist_wan_port_rx_bytes_per_second",
+            "Current receive rate as Mist reports it (its bits per second divided by 8).",
+            PORT_LABELS,
+        ),
+        _gauge(
+            "mist_wan_port_tx_bytes_per_second",
+            "Current send rate as Mist reports it (its bits per second divided by 8).",
+            PORT_LABELS,
+        ),
+        _gauge(
+            "mist_wan_port_last_flap_timestamp_seconds",
+            "Epoch seconds of the port's last link state change.",
+            PORT_LABELS,
+        ),
+        _gauge(
+            "mist_wan_port_peer_paths",
+            "VPN peer paths carried over the port, by state (up or down).",
+            (*PORT_LABELS, "state"),
+        ),
+        _gauge(
+            "mist_wan_port_flaps_24h", "Link up/down changes of the port in the last 24 hours.", PORT_LABELS
+        ),
+        _gauge(
+            "mist_wan_port_availability_ratio_7d",
+            "Share of the last 7 days the port was up (0 to 1).",
+            PORT_LABELS,
+        ),
+    ]
+    for family in (*gateway_families, *port_families):
+        out.add(family)
+
+    org = _label(snapshot.org_name or snapshot.org_id)
+    history = snapshot.history or {}
+    for row in snapshot.gateways:
+        gateway_id = _label(row.get("id"))
+        gw = (org, _label(row.get("site_name")), _label(row.get("name")), gateway_id)
+        status = row.get("status")
+        out.sample("mist_gateway_connected", gw, None if status is None else float(status == "connected"))
+        out.sample("mist_gateway_uptime_seconds", gw, _number(row.get("uptime")))
+        for port in row.get("ports") or []:
+            name = _label(port.get("name"))
+            labels = (*gw, name, _label(port.get("wan_name")))
+            out.sample("mist_wan_port_up", labels, _flag(port.get("up")))
+            out.sample("mist_wan_port_enabled", labels, _flag(port.get("enabled")))
+            out.sample(
+                "mist_wan_port_speed_bytes_per_second", labels, _scaled(port.get("speed"), MBPS_TO_BYTES)
+            )
+            out.sample("mist_wan_port_rx_bytes", labels, _number(port.get("rx_bytes")))
+            out.sample("mist_wan_port_tx_bytes", labels, _number(port.get("tx_bytes")))
+            out.sample(
+                "mist_wan_port_rx_bytes_per_second", labels, _scaled(port.get("rx_bps"), 1 / BITS_PER_BYTE)
+            )
+            out.sample(
+                "mist_wan_port_tx_bytes_per_second", labels, _scaled(port.get("tx_bps"), 1 / BITS_PER_BYTE)
+            )
+            out.sample("mist_wan_port_last_flap_timestamp_seconds", labels, _number(port.get("last_flapped")))
+            up, total = _number(port.get("peers_up")), _number(port.get("peers_total"))
+            if up is not None and total is not None and 0 <= up <= total:
+                out.sample("mist_wan_port_peer_paths", (*labels, "up"), up)
+                out.sample("mist_wan_port_peer_paths", (*labels, "down"), total - up)
+            port_history = history.get(f"{gateway_id}|{name}")
+            if isinstance(port_history, dict):
+                out.sample("mist_wan_port_flaps_24h", labels, _number(port_history.get("flaps_24h")))
+                out.sample("mist_wan_port_availability_ratio_7d", labels, _availability_ratio(port_history))
+    return list(out.families.values())
+
+
+def snapshot_state_families(snapshot: Snapshot | None) -> list[Metric]:
+    """Age and completeness of the snapshot being exported (cheap: rendered on every scrape)."""
+    timestamp = _gauge(
+        "mistcircuitstats_snapshot_timestamp_seconds",
+        "Epoch seconds when the exported snapshot's rows were collected (absent before the first).",
+        ("org",),
+    )
+    incomplete = _gauge(
+        "mistcircuitstats_snapshot_incomplete",
+        "1 when the exported snapshot misses data (a source or a page failed), else 0.",
+        ("org",),
+    )
+    stale = _gauge(
+        "mistcircuitstats_snapshot_stale",
+        "1 when the last collection failed and older rows are re-published, else 0.",
+        ("org",),
+    )
+    if snapshot is not None:
+        org = [_label(snapshot.org_name or snapshot.org_id)]
+        timestamp.add_metric(org, float(snapshot.as_of))
+        incomplete.add_metric(org, float(bool(snapshot.incomplete)))
+        stale.add_metric(org, float(bool(snapshot.stale)))
+    return [timestamp, incomplete, stale]
+
+
+class SnapshotCollector(Collector):
+    """prometheus_client custom collector: the WAN circuit families of the current snapshot.
+
+    Register it in any ``CollectorRegistry``; each ``collect()`` reads ``snapshots.current()`` and
+    nothing else. (The blueprint below does not go through it on every scrape: it renders the same
+    families once per snapshot version, see ``MetricsExposition``.)
+    """
+
+    def __init__(self, snapshots: SnapshotSource) -> None:
+        self.snapshots = snapshots
+
+    def describe(self) -> list[Metric]:
+        return []  # no collect() at registration time: there may be no snapshot yet
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self.snapshots.current()
+        if snapshot is not None:
+            yield from snapshot_families(snapshot)
+
+
+# ---------------------------------------------------------------------------------------------
+# The app's own metrics
+# ---------------------------------------------------------------------------------------------
+
+
+class CollectionMetrics:
+    """Histogram of collection durations; the collector calls ``observe_collection(seconds)``.
+
+    Kept here rather than as a prometheus_client ``Histogram`` in the global registry so that each
+    app (and each test) has its own, and so the families stay under our custom collectors.
+    """
+
+    def __init__(self, buckets: Iterable[float] = COLLECTION_BUCKETS) -> None:
+        bounds = sorted(float(b) for b in buckets)
+        if not bounds or bounds[-1] != math.inf:
+            bounds.append(math.inf)
+        self.bounds = tuple(bounds)
+        self._counts = [0] * len(self.bounds)
+        self._sum = 0.0
+        self._lock = threading.Lock()
+
+    def observe_collection(self, seconds: float) -> None:
+        value = _number(seconds)
+        if value is None or value < 0:
+            return
+        with self._lock:
+            self._sum += value
+            for i, bound in enumerate(self.bounds):
+                if value <= bound:
+                    self._counts[i] += 1
+                    break
+
+    def family(self) -> HistogramMetricFamily:
+        with self._lock:
+            counts, total = list(self._counts), self._sum
+        cumulative, buckets = 0, []
+        for bound, count in zip(self.bounds, counts, strict=True):
+            cumulative += count
+            buckets.append((floatToGoString(bound), cumulative))
+        return HistogramMetricFamily(
+            "mistcircuitstats_collection_duration_seconds",
+            "Wall time of one collection of the org from Mist (all pages and reference data).",
+            buckets=buckets,
+            sum_value=total,
+        )
+
+
+class SnapshotVersionObserver:
+    """Feeds ``CollectionMetrics`` from ``Snapshot.collection_seconds`` when no collector does.
+
+    Used when the app passes no ``CollectionMetrics`` of its own: each new snapshot version seen at
+    a scrape is observed once. Collections finished between two scrapes are missed, so the lead's
+    collector calling ``observe_collection`` itself is preferred.
+    """
+
+    def __init__(self, metrics: CollectionMetrics) -> None:
+        self.metrics = metrics
+        self._last: tuple[str, int] | None = None
+        self._lock = threading.Lock()
+
+    def saw(self, snapshot: Snapshot | None) -> None:
+        if snapshot is None or snapshot.collection_seconds is None or snapshot.stale:
+            return
+        key = (snapshot.org_id, snapshot.version)
+        with self._lock:
+            if key == self._last:
+                return
+            self._last = key
+        self.metrics.observe_collection(snapshot.collection_seconds)
+
+
+def _status_list(status: dict, *keys: str) -> list[dict]:
+    for key in keys:
+        value = status.get(key)
+        if isinstance(value, list):
+            return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+class AppStatusCollector(Collector):
+    """prometheus_client custom collector: the app's own state, read on every scrape.
+
+    Reads ``collector.status()`` (an in-memory dict, no Mist call):
+    ``tokens`` (or ``cooldowns``): ``[{"token": masked, "cooling_until": epoch | None}]`` and
+    ``upstream_calls_by_endpoint``: ``[{"endpoint", "status", "calls"}]``.
+    """
+
+    def __init__(
+        self,
+        snapshots: SnapshotSource,
+        collector: StatusSource | None,
+        collection_metrics: CollectionMetrics,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.snapshots = snapshots
+        self.collector = collector
+        self.collection_metrics = collection_metrics
+        self.clock = clock
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.families(self.snapshots.current())
+
+    def families(self, snapshot: Snapshot | None) -> Iterator[Metric]:
+        """The app families, with the age and completeness of ``snapshot`` (the one being served)."""
+        yield from snapshot_state_families(snapshot)
+        yield self.collection_metrics.family()
+        status = self._status()
+        calls = CounterMetricFamily(
+            "mistcircuitstats_upstream_calls",
+            "Calls made to the Mist API since start, by endpoint and HTTP status (or error kind).",
+            labels=["endpoint", "status"],
+        )
+        seen: set[tuple[str, str]] = set()
+        for item in _status_list(status, "upstream_calls_by_endpoint"):
+            labels = (_label(item.get("endpoint")), _label(item.get("status")))
+            value = _number(item.get("calls"))
+            if value is not None and labels not in seen:
+                seen.add(labels)
+                calls.add_metric(list(labels), value)
+        yield calls
+        cooldown = _gauge(
+            "mistcircuitstats_token_cooldown_seconds",
+            "Seconds until the token may be used again after a 429 (0 when usable).",
+            ("token",),
+        )
+        now, tokens = self.clock(), set()
+        for item in _status_list(status, "tokens", "cooldowns", "token_cooldowns"):
+            token = _label(item.get("token"))
+            if token in tokens:
+                continue
+            tokens.add(token)
+            until = _number(item.get("cooling_until"))
+            cooldown.add_metric([token], max(0.0, until - now) if until is not None else 0.0)
+        yield cooldown
+
+    def _status(self) -> dict:
+        if self.collector is None:
+            return {}
+        try:
+            status = self.collector.status()
+        except Exception:  # a broken status must not take the circuit metrics down with it
+            log.exception("collector status unavailable for /metrics")
+            return {}
+        return status if isinstance(status, dict) else {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Exposition: snapshot families rendered once per version, app families per scrape
+# ---------------------------------------------------------------------------------------------
+
+
+class _Families(Collector):
+    """Adapter: any families-producing call, rendered through a registry like a live collector."""
+
+    def __init__(self, produce: Callable[[], Iterable[Metric]]) -> None:
+        self.produce = produce
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.produce()
+
+
+def _render(produce: Callable[[], Iterable[Metric]]) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(produce))
+    return generate_latest(registry)
+
+
+@dataclass(frozen=True)
+class RenderedSnapshot:
+    """The snapshot families of one snapshot version as gzipped text exposition."""
+
+    key: tuple
+    snapshot: Snapshot
+    body_gzip: bytes
+    size: int  # bytes of the uncompressed text
+    seconds: float  # time the render took
+
+
+class _RenderJob:
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+        self.done = threading.Event()
+
+
+class MetricsExposition:
+    """The /metrics body: the snapshot part rendered once per version + the app part rendered now.
+
+    Rendering every circuit of 10,000 gateways takes seconds, so it happens once per snapshot
+    version, off the scrape's critical path when possible: a scrape that finds a new version starts
+    its render and waits at most ``wait_seconds`` for it; if the render is still running, the scrape
+    is answered from the previous version (with that version's timestamp, so the age stays true).
+    The collector may call ``prepare(snapshot)`` right after publishing to render in its own thread.
+
+    Only the gzipped text is kept (Prometheus always asks for gzip); a client that does not accept
+    gzip gets it decompressed. Both parts are text exposition with disjoint family names, so their
+    concatenation is one valid exposition, and concatenated gzip members are one valid gzip stream
+    (RFC 1952) that Prometheus' Go client and every browser decode.
+    """
+
+    def __init__(
+        self,
+        snapshots: SnapshotSource,
+        collector: StatusSource | None = None,
+        collection_metrics: CollectionMetrics | None = None,
+        clock: Callable[[], float] = time.time,
+        wait_seconds: float = 0.25,
+    ) -> None:
+        self.snapshots = snapshots
+        self.observer = None
+        if collection_metrics is None:
+            collection_metrics = CollectionMetrics()
+            self.observer = SnapshotVersionObserver(collection_metrics)
+        self.collection_metrics = collection_metrics
+        self.app_collector = AppStatusCollector(snapshots, collector, collection_metrics, clock)
+        self.wait_seconds = wait_seconds
+        self._rendered: RenderedSnapshot | None = None
+        self._job: _RenderJob | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(snapshot: Snapshot) -> tuple:
+        return (snapshot.org_id, snapshot.version, snapshot.as_of)
+
+    def prepare(self, snapshot: Snapshot) -> RenderedSnapshot:
+        """Render ``snapshot`` now (blocking) unless it already is; for the collector's thread."""
+        return self._rendered_for(snapshot, wait=None)
+
+    def _rendered_for(self, snapshot: Snapshot, wait: float | None) -> RenderedSnapshot | None:
+        key = self._key(snapshot)
+        with self._lock:
+            rendered = self._rendered
+            if rendered is not None and rendered.key == key:
+                return rendered
+            job, start = self._job, False
+            if job is None or job.key != key:
+                job, start = _RenderJob(key), True
+                self._job = job
+        if start:
+            threading.Thread(target=self._render_job, args=(job, snapshot), daemon=True).start()
+        if job.done.wait(wait) or rendered is None:
+            job.done.wait()
+            with self._lock:
+                return self._rendered
+        return rendered  # the previous version, while the new one renders
+
+    def _render_job(self, job: _RenderJob, snapshot: Snapshot) -> None:
+        try:
+            started = time.perf_counter()
+            plain = _render(lambda: snapshot_families(snapshot))
+            rendered = RenderedSnapshot(
+                job.key,
+                snapshot,
+                gzip.compress(plain, compresslevel=5),
+                len(plain),
+                time.perf_counter() - started,
+            )
+            with self._lock:
+                current = self._rendered
+                if (
+                    current is None
+                    or current.snapshot.version <= snapshot.version
+                    or current.key[0] != job.key[0]
+                ):
+                    self._rendered = rendered
+        except Exception:  # a render bug must not wedge scrapes waiting on this job
+            log.exception("rendering metrics of snapshot %s failed", job.key)
+        finally:
+            with self._lock:
+                if self._job is job:
+                    self._job = None
+            job.done.set()
+
+    def body_gzip(self) -> bytes:
+        """The whole exposition, gzipped."""
+        snapshot = self.snapshots.current()
+        if self.observer is not None:
+            self.observer.saw(snapshot)
+        rendered = self._rendered_for(snapshot, self.wait_seconds) if snapshot is not None else None
+        served = rendered.snapshot if rendered is not None else None
+        app_part = gzip.compress(_render(lambda: self.app_collector.families(served)), compresslevel=5)
+        return (rendered.body_gzip if rendered is not None else b"") + app_part
+
+    def body(self) -> bytes:
+        """The whole exposition as plain text."""
+        return gzip.decompress(self.body_gzip())
+
+
+def _accepts_gzip(header: str) -> bool:
+    for part in header.lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def metrics_blueprint(
+    snapshots: SnapshotSource,
+    collector: StatusSource | None = None,
+    collection_metrics: CollectionMetrics | None = None,
+) -> Blueprint:
+    """Blueprint serving ``GET /metrics`` from ``snapshots.current()`` and ``collector.status()``.
+
+    Pass the ``CollectionMetrics`` the collector observes; without one, durations are taken from
+    each new snapshot's ``collection_seconds`` as scrapes see it. The exposition object is reachable
+    as ``blueprint.exposition`` (its ``prepare(snapshot)`` pre-renders a freshly published snapshot).
+    """
+    exposition = MetricsExposition(snapshots, collector, collection_metrics)
+    blueprint = Blueprint("metrics", __name__)
+
+    @blueprint.get("/metrics")
+    def metrics() -> Response:
+        zipped = exposition.body_gzip()
+        if _accepts_gzip(request.headers.get("Accept-Encoding", "")):
+            response = Response(zipped, content_type=CONTENT_TYPE_LATEST)
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = Response(gzip.decompress(zipped), content_type=CONTENT_TYPE_LATEST)
+        response.headers["Vary"] = "Accept-Encoding"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    blueprint.exposition = exposition  # the app and the bench reach the renderer through the blueprint
+    return blueprint
