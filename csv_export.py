@@ -1,9 +1,18 @@
 """CSV exports: the circuit inventory (one line per WAN port) and one port's traffic window.
 
-Names, descriptions and addresses in these files come from the network (anyone with config
-rights in Mist can set them), and the file is meant to be opened in a spreadsheet. So every such
-text cell goes through :func:`neutralise_cell`, and the csv module does all quoting; numbers we
-computed ourselves stay numbers so the spreadsheet can still sum and sort them.
+Names, descriptions and addresses in these files come from the network (anyone with config rights
+in Mist can set them), and the file is meant to be opened in a spreadsheet, in any locale. So both
+exports go through one writer, :func:`write_csv`, which
+
+* starts with a UTF-8 byte order mark, so Excel on Windows reads UTF-8 names instead of mojibake;
+* quotes every cell, so a ``,`` ``;`` or tab inside a value never splits it for a reader using
+  that delimiter;
+* cleans every text cell (:func:`clean_text`): unpaired surrogates become U+FFFD (they cannot be
+  encoded and used to turn the download into an HTTP 500), line ends become ``\n``, and the other
+  C0/C1 control characters (NUL, ESC, ...) are removed, tab and newline excepted;
+* neutralises formulas (:func:`neutralise_cell`), see there.
+
+Numbers we computed ourselves stay numbers so a spreadsheet can still sum and sort them.
 """
 
 from __future__ import annotations
@@ -12,67 +21,82 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
     "CIRCUIT_COLUMNS",
+    "ORIGINAL_COLUMNS",
     "TRAFFIC_COLUMNS",
     "circuit_csv",
+    "circuit_rows",
+    "clean_text",
     "neutralise_cell",
     "timestamped_filename",
     "traffic_csv",
+    "write_csv",
 ]
 
-CIRCUIT_COLUMNS = (
-    "Site Name",
-    "Router Hostname",
-    "Model",
-    "Status",
-    "External IP",
-    "Uptime",
-    "Port Name",
-    "WAN Name",
-    "Description",
-    "Enablement",
-    "Physical Status",
-    "Gateway IP",
-    "WAN IP",
-    "VLAN",
-    "CIDR",
-    "Config Type",
-    "Override",
-    "Peer Paths (up/total)",
-    "RX Data (Bytes)",
-    "TX Data (Bytes)",
-)
+BOM = "\ufeff"
 
-TRAFFIC_COLUMNS = (
-    "Timestamp (epoch)",
-    "Timestamp (UTC)",
-    "RX avg (bps)",
-    "RX peak (bps)",
-    "TX avg (bps)",
-    "TX peak (bps)",
-    "Latency (ms)",
-    "Jitter (ms)",
-    "Loss (%)",
-)
+# OWASP "CSV injection": a cell whose text starts with one of these is run as a formula by Excel,
+# LibreOffice or Google Sheets (the full-width forms by Excel in East Asian locales).
+_FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+# Characters a spreadsheet may treat as a cell boundary when the file is opened with another
+# delimiter than ours (``;`` in most European locales, tab when pasted) or when its quote-tracking
+# gets out of step: text right after one of them can become the start of a cell.
+_BOUNDARIES = frozenset(",;\t\n")
+# C0 and C1 controls and DEL, except tab and newline (kept: they are part of descriptions).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-# OWASP "CSV injection": a cell starting with one of these is run as a formula by Excel,
-# LibreOffice and Google Sheets; tab and carriage return can smuggle one past naive checks.
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
-_CONTROL_PREFIXES = ("\t", "\r")
+
+def clean_text(text: str) -> str:
+    """Text that any UTF-8 encoder accepts and that holds no control characters but tab and newline."""
+    repaired = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return _CONTROLS.sub("", repaired.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _skippable(ch: str) -> bool:
+    """Characters a spreadsheet looks past when deciding whether a cell is a formula: whitespace,
+    invisible format characters (bidi marks, zero-width space) and the quote character."""
+    return ch.isspace() or ch == '"' or unicodedata.category(ch) in ("Cf", "Zs")
+
+
+def _formula_after(text: str, start: int) -> bool:
+    """Whether ``text`` from ``start`` on, past skippable characters, begins like a formula."""
+    index = start
+    while index < len(text) and _skippable(text[index]):
+        index += 1
+    return index < len(text) and text[index] in _FORMULA_STARTS
+
+
+def _neutralise_text(text: str) -> str:
+    """``text`` with a ``'`` put wherever a cell could start with a formula.
+
+    Spreadsheets treat a cell starting with ``'`` as text. It goes before the whole value when the
+    value starts (past whitespace, invisible and control characters) with ``= + - @``, or with a
+    tab. It also goes right after every ``,`` ``;`` tab or newline that such a formula follows: a
+    reader splitting on that character would otherwise start a cell there (``ok;=2+5;`` opened
+    with ``;`` as separator). That changes the text a little; it cannot run.
+    """
+    pieces = []
+    for index, ch in enumerate(text):
+        pieces.append(ch)
+        if ch in _BOUNDARIES and _formula_after(text, index + 1):
+            pieces.append("'")
+    out = "".join(pieces)
+    if text.startswith("\t") or _formula_after(text, 0):
+        out = "'" + out
+    return out
 
 
 def neutralise_cell(value: Any) -> str:
-    """A cell's text, with network strings made inert for spreadsheets.
+    """A cell's text: network strings cleaned (:func:`clean_text`) and made inert for spreadsheets.
 
-    Strings starting with ``= + - @`` (also after leading whitespace) or with a tab or carriage
-    return get a leading single quote, which spreadsheets treat as "this is text". Numbers are not
-    strings from the network but values we wrote, so ``-5`` stays a negative number. None is an
-    empty cell.
+    Numbers are not strings from the network but values we wrote, so ``-5`` stays a negative
+    number. None is an empty cell; booleans are ``true``/``false``.
     """
     if value is None:
         return ""
@@ -80,10 +104,7 @@ def neutralise_cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return _number(value)
-    text = str(value)
-    if text.startswith(_CONTROL_PREFIXES) or text.lstrip().startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return _neutralise_text(clean_text(str(value)))
 
 
 def _number(value: int | float) -> str:
@@ -96,10 +117,12 @@ def _number(value: int | float) -> str:
     return str(value)
 
 
-def _write(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
-    """CSV text (RFC 4180 quoting, CRLF line ends) with every cell passed through neutralise_cell."""
+def write_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    """The one CSV writer of both exports: BOM, every cell quoted, CRLF line ends (RFC 4180), every
+    cell through :func:`neutralise_cell`."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    buffer.write(BOM)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows([neutralise_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
@@ -131,60 +154,71 @@ def _uptime(value: Any) -> int | None:
     return int(value)
 
 
-def _gateway_cells(gateway: Mapping[str, Any]) -> list[Any]:
-    """The six gateway columns."""
-    return [
-        gateway.get("site_name"),
-        gateway.get("name"),
-        gateway.get("model"),
-        gateway.get("status"),
-        gateway.get("ext_ip"),
-        _uptime(gateway.get("uptime")),
-    ]
+Cell = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
 
+# The original MistCircuitStats export, names and order exactly: scripts written for it read these
+# columns by position. Each entry: (header, cell from (GatewayRow, PortRow)). A gateway without WAN
+# ports is one line with an empty PortRow ({}), so every port cell must cope with missing keys.
+ORIGINAL_COLUMNS: tuple[tuple[str, Cell], ...] = (
+    ("Site Name", lambda g, p: g.get("site_name")),
+    ("Router Hostname", lambda g, p: g.get("name")),
+    ("Model", lambda g, p: g.get("model")),
+    ("Status", lambda g, p: g.get("status")),
+    ("External IP", lambda g, p: g.get("ext_ip")),
+    ("Uptime", lambda g, p: _uptime(g.get("uptime"))),
+    ("Port Name", lambda g, p: p.get("name")),
+    ("WAN Name", lambda g, p: p.get("wan_name")),
+    ("Description", lambda g, p: p.get("description")),
+    ("Enablement", lambda g, p: _yes_no(p.get("enabled"), "Enabled", "Disabled")),
+    ("Physical Status", lambda g, p: _yes_no(p.get("up"), "Up", "Down")),
+    ("Gateway IP", lambda g, p: p.get("gateway")),
+    ("WAN IP", lambda g, p: p.get("ip")),
+    ("VLAN", lambda g, p: p.get("vlan_id")),
+    ("CIDR", lambda g, p: p.get("netmask")),
+    ("Config Type", lambda g, p: p.get("type")),
+    ("Override", lambda g, p: _yes_no(p.get("override"), "Yes", "No")),
+    ("Peer Paths", lambda g, p: _peer_paths(p)),
+    ("RX Data (Bytes)", lambda g, p: p.get("rx_bytes")),
+    ("TX Data (Bytes)", lambda g, p: p.get("tx_bytes")),
+)
 
-def _port_cells(port: Mapping[str, Any]) -> list[Any]:
-    """The fourteen port columns."""
-    return [
-        port.get("name"),
-        port.get("wan_name"),
-        port.get("description"),
-        _yes_no(port.get("enabled"), "Enabled", "Disabled"),
-        _yes_no(port.get("up"), "Up", "Down"),
-        port.get("gateway"),
-        port.get("ip"),
-        port.get("vlan_id"),
-        port.get("netmask"),
-        port.get("type"),
-        _yes_no(port.get("override"), "Yes", "No"),
-        _peer_paths(port),
-        port.get("rx_bytes"),
-        port.get("tx_bytes"),
-    ]
+# Columns of ours, always after the original twenty. Adding a column is one line here.
+OUR_COLUMNS: tuple[tuple[str, Cell], ...] = ()
+
+_COLUMNS = ORIGINAL_COLUMNS + OUR_COLUMNS
+CIRCUIT_COLUMNS = tuple(header for header, _ in _COLUMNS)
 
 
 def circuit_rows(gateways: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
     """Table lines for the circuit CSV: one per WAN port; a gateway without WAN ports gets one
     line with empty port columns, so no gateway silently disappears from the inventory."""
     lines = []
-    blank_port = [None] * (len(CIRCUIT_COLUMNS) - 6)
     for gateway in gateways:
-        cells = _gateway_cells(gateway)
-        ports = gateway.get("ports") or []
-        lines.extend(cells + _port_cells(port) for port in ports)
-        if not ports:
-            lines.append(cells + blank_port)
+        for port in gateway.get("ports") or [{}]:
+            lines.append([cell(gateway, port) for _, cell in _COLUMNS])
     return lines
 
 
 def circuit_csv(gateways: Iterable[Mapping[str, Any]]) -> str:
     """The circuit inventory CSV (CIRCUIT_COLUMNS) for GatewayRows, in the order given."""
-    return _write(CIRCUIT_COLUMNS, circuit_rows(gateways))
+    return write_csv(CIRCUIT_COLUMNS, circuit_rows(gateways))
 
 
 # ---------------------------------------------------------------------------------------------
 # Traffic window
 # ---------------------------------------------------------------------------------------------
+
+TRAFFIC_COLUMNS = (
+    "Timestamp (epoch)",
+    "Timestamp (UTC)",
+    "RX avg (bps)",
+    "RX peak (bps)",
+    "TX avg (bps)",
+    "TX peak (bps)",
+    "Latency (ms)",
+    "Jitter (ms)",
+    "Loss (%)",
+)
 
 
 def _iso_utc(epoch: Any) -> str | None:
@@ -224,7 +258,7 @@ def traffic_csv(series: Mapping[str, Any]) -> str:
         [t, _iso_utc(t), rx[i], rx_peak[i], tx[i], tx_peak[i], latency[i], jitter[i], loss[i]]
         for i, t in enumerate(timestamps)
     ]
-    return _write(TRAFFIC_COLUMNS, lines)
+    return write_csv(TRAFFIC_COLUMNS, lines)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -70,6 +70,26 @@ USER_NAMES = (("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing"), ("Ra
 # The long one: emoji, Arabic and Hebrew (right to left), an RTL override, combining marks; > 300 chars.
 LONG_UNICODE = (("Ünïcödé 🚀🔥 مرحبا بالعالم שלום עולם \u202eevil\u202c e\u0301\u0301 漢字テスト ") * 6)[:330]
 
+# 10,000 characters without a space to break at: what a table cell or modal title must clip.
+HUGE_NAME = ("WIDE-" * 2000)[:10_000]
+
+# Right-to-left overrides and isolates that are never closed: without bidirectional isolation they
+# reverse the text of the cells after them on the page.
+UNCLOSED_RTL = ("\u202egnp.exe ", "\u2067\u202b\u05e9\u05dc\u05d5\u05dd open isolate ", "\u200f\u061c-RLM")
+
+# Separators and control characters a CSV export must neither pass through nor let split a cell:
+# a ; or tab before a formula, NUL, ESC (an ANSI colour sequence), DEL and a C1 control.
+SEPARATORS_AND_CONTROLS = "ok;=2+5;\t+TAB\x00NUL\x1b[31mESC\x1b[0m\x7f\x9b;-1"
+
+# Values that look like template variables but come from a name: only real template values may be
+# styled as unresolved variables. These replace the whole name (see `adversarial`).
+TEMPLATE_LIKE = ("{{7*7}}", "{{WAN_GE_0_0_0_IP}}")
+
+# Lone surrogates ("\ud800"): valid in JSON escapes, impossible to encode as UTF-8. Not in
+# ADVERSARIAL yet because the simulator writes its JSON with ensure_ascii=False and would fail to
+# encode them itself; kept here for the tests that feed them to the app's code directly.
+LONE_SURROGATES = "lone \ud800 high and \udfff low surrogate"
+
 ADVERSARIAL = (
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
@@ -81,13 +101,19 @@ ADVERSARIAL = (
     "@SUM(A1:A9)",
     LONG_UNICODE,
     "</td><b>bold</b>&amp;&lt;&#x3C;",
+    HUGE_NAME,
+    *UNCLOSED_RTL,
+    SEPARATORS_AND_CONTROLS,
+    *TEMPLATE_LIKE,
 )
 
 
 def adversarial(base: str, index: int) -> str:
     """An adversarial variant of `base` (two out of three get a payload; the payload comes first
-    so formula text stays at the start of a CSV cell)."""
+    so formula text stays at the start of a CSV cell; a template-like payload is the whole value)."""
     if index % 3 == 2:
         return base
     payload = ADVERSARIAL[index % len(ADVERSARIAL)]
+    if payload in TEMPLATE_LIKE:
+        return payload
     return f"{payload} {base}"

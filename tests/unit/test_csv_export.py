@@ -1,4 +1,4 @@
-"""Unit tests for csv_export.py: columns, one line per port, spreadsheet-formula neutralisation."""
+"""Unit tests for csv_export.py: columns, one line per port, clean text, spreadsheet-formula neutralisation."""
 
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ from csv_export import (
 EXPECTED_COLUMNS = [
     "Site Name", "Router Hostname", "Model", "Status", "External IP", "Uptime", "Port Name",
     "WAN Name", "Description", "Enablement", "Physical Status", "Gateway IP", "WAN IP", "VLAN",
-    "CIDR", "Config Type", "Override", "Peer Paths (up/total)", "RX Data (Bytes)", "TX Data (Bytes)",
+    "CIDR", "Config Type", "Override", "Peer Paths", "RX Data (Bytes)", "TX Data (Bytes)",
 ]  # fmt: skip
 
 
-def parse(text):
+def parse(text, delimiter=","):
     """CSV text back into a header and rows, the way any spreadsheet import would read it."""
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert text.startswith("\ufeff"), "UTF-8 BOM first, for Excel"
+    rows = list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=delimiter))
     return rows[0], rows[1:]
 
 
@@ -86,14 +87,14 @@ def test_port_values_rendered_as_words_and_numbers():
         "External IP": "198.51.100.7", "Uptime": "3600", "Port Name": "ge-0/0/0.100", "WAN Name": "ISP-A",
         "Description": "Fibre", "Enablement": "Enabled", "Physical Status": "Down", "Gateway IP": "192.0.2.1",
         "WAN IP": "192.0.2.2", "VLAN": "100", "CIDR": "/30", "Config Type": "Static", "Override": "Yes",
-        "Peer Paths (up/total)": "3/4", "RX Data (Bytes)": "123456789012", "TX Data (Bytes)": "0",
+        "Peer Paths": "3/4", "RX Data (Bytes)": "123456789012", "TX Data (Bytes)": "0",
     }  # fmt: skip
 
 
 def test_unknown_values_are_empty_cells():
     _, [line] = parse(circuit_csv([gateway("gw", [port("ge-0/0/0")], uptime=None, ext_ip=None)]))
     record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
-    unknown = ("External IP", "Uptime", "Enablement", "Physical Status", "Override", "Peer Paths (up/total)")
+    unknown = ("External IP", "Uptime", "Enablement", "Physical Status", "Override", "Peer Paths")
     for column in (*unknown, "RX Data (Bytes)", "TX Data (Bytes)"):
         assert record[column] == "", column
 
@@ -103,15 +104,48 @@ def test_override_no_and_disabled_and_zero_peers():
     _, [line] = parse(circuit_csv([gateway("gw", [wan])]))
     record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
     assert (record["Enablement"], record["Physical Status"], record["Override"]) == ("Disabled", "Up", "No")
-    assert record["Peer Paths (up/total)"] == "0/0"
+    assert record["Peer Paths"] == "0/0"
 
 
 @pytest.mark.parametrize(
     "value",
-    ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\rfoo", '  =HYPERLINK("x")', "\n+1"],
-)
+    ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\tfoo", '  =HYPERLINK("x")', "\u200f\u202e=1",
+     "\uff1dSUM(A1)", '"=1"'],
+)  # fmt: skip
 def test_formula_like_strings_are_neutralised(value):
     assert neutralise_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("\x00\x1b=1", "'=1"),  # controls removed first: the formula behind them is still caught
+        ("\r\n+1", "'\n'+1"),  # line ends become \n, itself a place where a cell may start
+        ("ok;=2+5;", "ok;'=2+5;"),  # a ; reader would start a cell at =2+5
+        ("a, -b\t@c\n=d", "a,' -b\t'@c\n'=d"),
+    ],
+)
+def test_formulas_after_controls_and_inside_delimited_text_are_neutralised(value, expected):
+    assert neutralise_cell(value) == expected
+
+
+def test_control_characters_removed_tab_and_newline_kept():
+    assert neutralise_cell("a\x00b\x1b[31mc\x7fd\x85e\x9ff\tg\nh") == "ab[31mcdef\tg\nh"
+
+
+def test_lone_surrogates_become_replacement_characters_and_pairs_join():
+    assert neutralise_cell("x\ud800y\udfffz") == "x\ufffdy\ufffdz"
+    assert neutralise_cell("\ud83d\ude80") == "\U0001f680"  # a pair split in two code points is rejoined
+    text = circuit_csv([gateway("gw\ud800", [])])
+    text.encode("utf-8")  # would raise UnicodeEncodeError (the HTTP 500 of issue #13) before the fix
+
+
+def test_every_cell_is_quoted_and_the_file_starts_with_a_bom():
+    text = circuit_csv([gateway("gw", [port("ge-0/0/0", rx_bytes=5)])])
+    assert text.startswith('\ufeff"Site Name","Router Hostname",')
+    body_line = text.split("\r\n")[1]
+    assert body_line.startswith('"Alpha","gw","SRX320","connected","198.51.100.7","3600","ge-0/0/0",')
+    assert traffic_csv({"timestamps": [0], "rx_bps": [1]}).startswith('\ufeff"Timestamp (epoch)",')
 
 
 @pytest.mark.parametrize("value", ["ISP-A", "192.0.2.1", "/29", "a=b", "", "ge-0/0/0"])
@@ -157,7 +191,7 @@ def test_csv_from_built_rows_end_to_end():
     _, [line] = parse(circuit_csv(rows))
     record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
     assert record["Router Hostname"] == "'=evil()"
-    assert (record["Peer Paths (up/total)"], record["RX Data (Bytes)"], record["TX Data (Bytes)"]) == (
+    assert (record["Peer Paths"], record["RX Data (Bytes)"], record["TX Data (Bytes)"]) == (
         "1/2",
         "10",
         "20",
