@@ -307,9 +307,10 @@ def port_summary(
 ) -> dict:
     """History of one port from its sorted ``(timestamp, up)`` events and its current row.
 
-    Returns ``{"flaps_24h", "flaps_7d", "availability_7d", "down_intervals", "since", "up"}``
-    as defined in the module docstring; ``up`` is the state the figures end with (the row's when
-    known). ``covered_since`` None (nothing read yet) leaves the event figures None.
+    Returns ``{"flaps_24h", "flaps_7d", "first_change_24h", "availability_7d", "down_intervals",
+    "since", "up"}`` as defined in the module docstring; ``first_change_24h`` is the oldest change
+    of the last 24 h (when the flapping began, as far as a day tells), ``up`` the state the figures
+    end with (the row's when known). ``covered_since`` None (nothing read yet) leaves the event figures None.
     """
     up = up if isinstance(up, bool) else None
     last_flapped = _epoch(last_flapped)
@@ -319,6 +320,7 @@ def port_summary(
         return {
             "flaps_24h": None,
             "flaps_7d": None,
+            "first_change_24h": None,
             "availability_7d": None,
             "down_intervals": [],
             "since": last_flapped if up is not None else None,
@@ -348,7 +350,7 @@ def port_summary(
     if state_at_start is None:
         state_at_start = (not changes[0][1]) if changes else state_now
 
-    flaps_24h = sum(1 for ts, _ in changes if ts > now - DAY)
+    last_day = [ts for ts, _ in changes if ts > now - DAY]
     down_intervals: list[list[float | None]] = []
     availability = None
     if state_at_start is not None:
@@ -370,8 +372,9 @@ def port_summary(
         observed = now - start
         availability = round(100.0 * up_seconds / observed, 3) if observed > 0 else None
     return {
-        "flaps_24h": flaps_24h,
+        "flaps_24h": len(last_day),
         "flaps_7d": len(changes),
+        "first_change_24h": last_day[0] if last_day else None,
         "availability_7d": availability,
         "down_intervals": down_intervals,
         "since": since,
