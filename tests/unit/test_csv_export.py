@@ -1,4 +1,4 @@
-"""Unit tests for csv_export.py: columns, one line per port, clean text, spreadsheet-formula neutralisation."""
+"""Unit tests for csv_export.py: columns, one line per port, clean text, formula neutralisation."""
 
 from __future__ import annotations
 
@@ -231,3 +231,47 @@ def test_traffic_csv_uses_real_peak_when_series_has_one_and_survives_short_lists
     assert rows[0][:6] == ["0", "1970-01-01T00:00:00Z", "100", "400", "5", "5"]
     assert rows[1][:6] == ["3600", "1970-01-01T01:00:00Z", "", "900", "6", "6"]
     assert rows[1][6:] == ["", "", ""]
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole export of the adversarial demo org, read as a spreadsheet in any locale would
+# ---------------------------------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+@pytest.fixture(scope="module")
+def adversarial_export():
+    """/api/export.csv of the adversarial demo org (HTML, formulas, ;/tab/NUL/ESC, RTL overrides,
+    10,000-character names), as bytes, from the real app in demo mode."""
+    from app import create_app
+
+    app = create_app({"demo": True, "demo_gateways": 40, "demo_seed": 7, "demo_adversarial": True,
+                      "enrich_start_delay": 3600.0})  # fmt: skip
+    response = app.test_client().get("/api/export.csv")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.headers["Content-Type"].lower().replace(" ", "") == "text/csv;charset=utf-8"
+    return response.get_data()
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_adversarial_export_has_no_formula_cell_whatever_the_delimiter(adversarial_export, delimiter):
+    text = adversarial_export.decode("utf-8")
+    header, rows = parse(text, delimiter)
+    cells = [cell for row in rows for cell in row]
+    assert len(rows) > 40 and cells
+    starting_like_formula = [cell[:60] for cell in cells if cell.startswith(FORMULA_STARTS)]
+    assert starting_like_formula == []
+    if delimiter == ",":
+        assert header[:20] == EXPECTED_COLUMNS
+
+
+def test_adversarial_export_is_clean_text_with_the_hostile_values_inside(adversarial_export):
+    text = adversarial_export.decode("utf-8")  # strict: raises on any invalid byte
+    assert not any(ch in text for ch in "\x00\x1b\x7f\x9b")
+    header, rows = parse(text)
+    assert all(len(row) == len(header) for row in rows)
+    cells = [cell for row in rows for cell in row]
+    assert any(len(cell) >= 10_000 for cell in cells), "10,000-character names reach the export whole"
+    assert any("\u202egnp.exe" in cell for cell in cells)
+    assert any(cell.startswith("ok;'=2+5;'\t'+TAB") for cell in cells), "; payload neutralised in place"
