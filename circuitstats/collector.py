@@ -1,0 +1,471 @@
+"""The collector: the one owner of the Mist budget for the table.
+
+One thread per deployment (embedded: the web process's only collector; with Redis: the holder of a
+lease) pages gateway stats, keeps the reference data (orgs, org name, sites, templates, profiles,
+inventory) with last-good values and back-off, drives background enrichment, and publishes one
+immutable ``Snapshot`` per collection. Web requests only read snapshots. A failed collection
+re-publishes the previous rows marked stale with the real cause, so the page never goes blank.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import circuits
+from circuitstats import snapshot as snapshots
+from circuitstats.enrichment import SiteEnricher
+from circuitstats.snapshot import MemorySnapshotStore, Snapshot
+from mist_connection import MistConnection, MistError, MistRateLimited
+
+log = logging.getLogger(__name__)
+
+# Only these fields of the reference data are used (rows, /api/sites, the peer-path modal);
+# keeping just them makes a 10,000-gateway org's reference data several times smaller.
+KEEP_FIELDS = {
+    "sites": ("id", "name", "address", "timezone", "gatewaytemplate_id", "modified_time"),
+    "inventory": ("id", "mac", "site_id", "deviceprofile_id", "model", "type"),
+    "peers": (
+        "port_id", "vpn_name", "peer_router_name", "peer_port_id", "up", "is_active", "type",
+        "latency", "loss", "jitter", "mos", "uptime", "mtu", "hop_count",
+    ),
+}  # fmt: skip
+
+REFERENCE_TTL = 15 * 60.0  # sites, templates, profiles, inventory
+IDENTITY_TTL = 60 * 60.0  # /self and the org name
+FIRST_RETRY = 30.0  # a bad reference answer is retried within a minute, then with growing pauses
+MAX_RETRY = 15 * 60.0
+MAX_WANTED_ORGS = 5  # orgs picked in the UI that the collector keeps collecting
+
+
+class OrgChoiceRequired(Exception):
+    """The tokens see several orgs and none was chosen."""
+
+    def __init__(self, orgs: list[dict]):
+        self.orgs = orgs
+        super().__init__("the API token can see several organizations: choose one (org_id)")
+
+
+class UnknownOrg(Exception):
+    """An org_id the tokens cannot see."""
+
+
+class NotReady(Exception):
+    """No snapshot of this org exists yet (first collection running, or failing)."""
+
+    def __init__(self, message: str, progress: dict | None = None):
+        self.progress = progress or {}
+        super().__init__(message)
+
+
+def keep_fields(items: Any, kind: str) -> list[dict]:
+    fields = KEEP_FIELDS[kind]
+    return [{k: item[k] for k in fields if k in item} for item in items or [] if isinstance(item, dict)]
+
+
+@dataclass
+class Reference:
+    """One piece of reference data: the last good value, when it was read, and when to try again."""
+
+    value: Any = None
+    as_of: float | None = None
+    error: str | None = None
+    next_try: float = 0.0
+    failures: int = 0
+
+    def refresh(self, fetch: Callable[[], Any], ttl: float, now: float) -> None:
+        """Fetch when due; on failure keep the last good value and back off (30 s, 60 s ... 15 min)."""
+        if now < self.next_try:
+            return
+        try:
+            value = fetch()
+        except MistError as exc:
+            self.failures += 1
+            self.error = str(exc)
+            self.next_try = now + min(MAX_RETRY, FIRST_RETRY * 2 ** (self.failures - 1))
+            log.warning("reference data kept from %s: %s", self.as_of, exc)
+            return
+        self.value, self.as_of, self.error, self.failures = value, now, None, 0
+        self.next_try = now + ttl
+
+
+def describe_error(exc: BaseException) -> str:
+    """The real cause of a failed collection, token-free (MistError messages never hold one)."""
+    if isinstance(exc, MistError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class OrgState:
+    """What the collector keeps between collections of one org."""
+
+    def __init__(self, org_id: str):
+        self.org_id = org_id
+        self.name = Reference()
+        self.refs = {kind: Reference() for kind in ("sites", "templates", "profiles", "inventory")}
+        self.last_success: float | None = None
+        self.last_error: str | None = None
+        self.last_attempt: float | None = None
+        self.next_run = 0.0
+        self.progress: dict = {}
+        self.first_done = threading.Event()
+
+
+class Collector:
+    """Collects every wanted org on a schedule and publishes snapshots; see the module docstring."""
+
+    def __init__(
+        self,
+        conn: MistConnection,
+        store: MemorySnapshotStore,
+        lease,
+        settings,
+        enricher: SiteEnricher | None = None,
+        clock: Callable[[], float] = time.time,
+        hooks: dict[str, Callable] | None = None,
+    ):
+        self.conn = conn
+        self.store = store
+        self.lease = lease
+        self.settings = settings
+        self.interval = float(settings.cache_ttl_seconds)
+        self.enricher = enricher
+        self.clock = clock
+        self.hooks = hooks or {}  # extra per-snapshot computations (problems, history), by name
+        self.orgs_ref = Reference()
+        self._states: dict[str, OrgState] = {}
+        self._lock = threading.Lock()
+        self._collect_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.is_holder = False
+        self.collections = 0
+        self.durations: list[float] = []
+        self.observers: list[Callable[[float], None]] = []  # e.g. the Prometheus histogram
+
+    # ----- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="collector", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop collecting and release the lease, so another process takes over at once (SIGTERM)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self.enricher is not None:
+            self.enricher.stop()
+        if self.is_holder:
+            self.lease.release()
+            self.is_holder = False
+
+    def _run(self) -> None:
+        tick = max(0.2, min(2.0, (self.lease.ttl or 6.0) / 3))
+        while not self._stop.is_set():
+            try:
+                self.is_holder = self.lease.acquire_or_renew()
+                if self.is_holder:
+                    self._collect_due()
+                    self._publish_status()
+            except Exception:  # a bug here must not end collection for good
+                log.exception("collector loop failed")
+            self._wake.wait(tick)
+            self._wake.clear()
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # ----- which orgs -----------------------------------------------------------------------------
+    def organizations(self) -> list[dict] | None:
+        """Orgs the tokens see (from /self, last good value), shared through the store."""
+        if self.orgs_ref.value is not None:
+            return self.orgs_ref.value
+        return self.store.get_meta("orgs")
+
+    def _refresh_orgs(self, now: float) -> None:
+        self.orgs_ref.refresh(self.conn.organizations, IDENTITY_TTL, now)
+        if self.orgs_ref.value is not None:
+            self.store.put_meta("orgs", self.orgs_ref.value)
+
+    def wanted_orgs(self) -> list[str]:
+        wanted = [self.settings.org_id] if self.settings.org_id else []
+        orgs = self.organizations() or []
+        if not self.settings.org_id and len(orgs) == 1:
+            wanted.append(orgs[0]["org_id"])
+        visible = {o["org_id"] for o in orgs}
+        picked = [o for o in self.store.wanted_orgs() if o in visible or o == self.settings.org_id]
+        return list(dict.fromkeys(wanted + picked))[:MAX_WANTED_ORGS]
+
+    def resolve_org(self, requested: str | None) -> str:
+        """The org a request is about: the requested one (if visible), MIST_ORG_ID or the only one."""
+        if requested is None and self.settings.org_id:
+            return self.settings.org_id
+        orgs = self.organizations()
+        if requested is not None:
+            if requested == self.settings.org_id:
+                return requested
+            if orgs is None:
+                raise NotReady("the list of organizations is not read yet: retry in a moment")
+            if requested in {o["org_id"] for o in orgs}:
+                if requested not in self.wanted_orgs():
+                    self.store.add_wanted_org(requested)
+                    self.wake()
+                return requested
+            raise UnknownOrg("org_id is not an organization these API tokens can see")
+        if orgs is None:
+            raise NotReady(
+                "the list of organizations is not read yet: " + (self.orgs_ref.error or "retry in a moment")
+            )
+        if len(orgs) == 1:
+            return orgs[0]["org_id"]
+        if not orgs:
+            raise UnknownOrg("the API tokens see no organization (an org-level token is needed)")
+        raise OrgChoiceRequired(orgs)
+
+    def _state(self, org_id: str) -> OrgState:
+        with self._lock:
+            if org_id not in self._states:
+                self._states[org_id] = OrgState(org_id)
+            return self._states[org_id]
+
+    # ----- collecting -----------------------------------------------------------------------------
+    def _collect_due(self) -> None:
+        now = self.clock()
+        self._refresh_orgs(now)
+        for org_id in self.wanted_orgs():
+            if self._stop.is_set() or not self.is_holder:
+                return
+            state = self._state(org_id)
+            if self.clock() >= state.next_run:
+                self.collect(org_id)
+
+    def collect_once(self) -> list[Snapshot | None]:
+        """Collect every wanted org now (tests, benchmarks); returns what was published."""
+        self._refresh_orgs(self.clock())
+        return [self.collect(org_id) for org_id in self.wanted_orgs()]
+
+    def collect(self, org_id: str) -> Snapshot | None:
+        """One collection of one org -> one published snapshot (fresh, or the previous one stale)."""
+        state = self._state(org_id)
+        with self._collect_lock:
+            started = self.clock()
+            begun = time.monotonic()
+            state.last_attempt = started
+            state.next_run = started + self.interval
+            try:
+                snapshot = self._build(state, started)
+            except Exception as exc:
+                return self._failed(state, exc)
+            finally:
+                state.progress = {}
+            seconds = time.monotonic() - begun
+            snapshot = snapshots.build_snapshot(
+                version=self.store.next_version(org_id), collection_seconds=round(seconds, 3), **snapshot
+            )
+            self.store.publish(snapshot)
+            state.last_success, state.last_error = started, None
+            state.first_done.set()
+            self.collections += 1
+            self.durations = (self.durations + [seconds])[-50:]
+            for observe in self.observers:
+                observe(seconds)
+            circuits_release_memory()
+            return snapshot
+
+    def _failed(self, state: OrgState, exc: Exception) -> Snapshot | None:
+        reason = describe_error(exc)
+        if not isinstance(exc, MistError):
+            log.exception("collection of %s failed", state.org_id)
+        else:
+            log.warning("collection of %s failed: %s", state.org_id, reason)
+        if isinstance(exc, MistRateLimited):
+            state.next_run = max(state.next_run, exc.until)
+        else:
+            state.next_run = min(state.next_run, self.clock() + FIRST_RETRY)
+        state.last_error = reason
+        state.first_done.set()
+        previous = self.store.current(state.org_id)
+        if previous is None:
+            return None
+        stale = snapshots.as_stale(previous, self.store.next_version(state.org_id), reason)
+        self.store.publish(stale)
+        return stale
+
+    def _build(self, state: OrgState, now: float) -> dict:
+        """Fetch and shape one org's table. Gateway stats are essential; reference data degrades."""
+        org_id, conn = state.org_id, self.conn
+        incomplete: list[dict] = []
+        state.progress = {"phase": "reference data", "started": now}
+        state.name.refresh(lambda: (conn.organization(org_id) or {}).get("name"), IDENTITY_TTL, now)
+        fetchers = {
+            "sites": lambda: keep_fields(conn.sites(org_id), "sites"),
+            "templates": lambda: conn.gateway_templates(org_id),
+            "profiles": lambda: conn.device_profiles(org_id),
+            "inventory": lambda: keep_fields(conn.gateway_inventory(org_id), "inventory"),
+        }
+        conn.parallel(**{kind: (lambda k=kind: state.refs[k].refresh(fetchers[k], REFERENCE_TTL, now)) for kind in fetchers})
+        refs = {}
+        for kind, ref in state.refs.items():
+            if ref.value is None:
+                incomplete.append({"source": kind, "got": None, "total": None, "why": ref.error or "not read"})
+            elif ref.error:
+                incomplete.append(
+                    {"source": kind, "got": len(ref.value), "total": None, "why": f"kept from earlier: {ref.error}"}
+                )
+            refs[kind] = ref.value or []
+        sites = self._sites_with_vars(org_id, refs["sites"])
+        configs = self.enricher.known_configs(org_id) if self.enricher else {}
+
+        state.progress = {"phase": "gateway stats", "pages_done": 0, "started": now}
+
+        def shape_page(stats: list[dict]) -> tuple[list, dict]:
+            page_rows = circuits.build_gateway_rows(
+                stats, sites, refs["templates"], refs["profiles"], refs["inventory"], configs
+            )
+            peers = {g["id"]: keep_fields(g.get("vpn_peers"), "peers") for g in stats if isinstance(g, dict) and isinstance(g.get("id"), str)}
+            state.progress["pages_done"] = state.progress.get("pages_done", 0) + 1
+            return page_rows, peers
+
+        # Each stats page is shaped on one thread as it arrives, so fetching never waits for
+        # shaping and the raw pages of a large org are freed one by one instead of held together.
+        with ThreadPoolExecutor(max_workers=1) as shaper:
+            shaped = conn.gateway_stats(org_id, transform=lambda page: [shaper.submit(shape_page, page)])
+            parts = [future.result() for future in shaped]
+        missing = getattr(shaped, "incomplete", None)
+        if missing:
+            incomplete.append(missing)
+        rows: list[dict] = []
+        peers: dict[str, list] = {}
+        seen: set[str] = set()
+        duplicates = 0
+        for page_rows, page_peers in parts:
+            for row in page_rows:
+                if row["id"] in seen:
+                    duplicates += 1
+                    continue
+                seen.add(row["id"])
+                rows.append(row)
+            for gid, paths in page_peers.items():
+                peers.setdefault(gid, paths)
+        if duplicates:
+            incomplete.append(
+                {"source": "gateway_stats", "got": len(rows), "total": None, "why": f"{duplicates} duplicate gateway ids dropped"}
+            )
+        circuits.sort_gateway_rows(rows)
+        site_ids = sorted({r["site_id"] for r in rows if r["site_id"]})
+        if self.enricher is not None:
+            self.enricher.want(org_id, {s["id"]: s.get("modified_time") for s in refs["sites"] if s.get("id") in set(site_ids)})
+        fields: dict[str, Any] = {
+            "org_id": org_id,
+            "org_name": state.name.value,
+            "as_of": now,
+            "gateways": rows,
+            "peers": peers,
+            "summary": circuits.summarize(rows),
+            "sites": site_list(refs["sites"]),
+            "incomplete": incomplete,
+            "enrichment": self.enricher.status(org_id) if self.enricher else {},
+        }
+        for name, hook in self.hooks.items():
+            fields.update(hook(org_id, fields, now) or {})
+        return fields
+
+    def _sites_with_vars(self, org_id: str, sites: list[dict]) -> list[dict]:
+        """Sites with the variables read from their site settings (not part of the site object)."""
+        if self.enricher is None:
+            return sites
+        variables = self.enricher.known_vars(org_id)
+        return [{**site, "vars": variables[site["id"]]} if site.get("id") in variables else site for site in sites]
+
+    # ----- status ---------------------------------------------------------------------------------
+    def progress(self, org_id: str) -> dict:
+        state = self._states.get(org_id)
+        return dict(state.progress) if state else {}
+
+    def wait_first(self, org_id: str, timeout: float) -> None:
+        """Wait until the first collection of this org ended (success or failure), at most ``timeout``."""
+        self._state(org_id).first_done.wait(timeout)
+
+    def last_error(self, org_id: str) -> str | None:
+        state = self._states.get(org_id)
+        if state is not None and state.last_error:
+            return state.last_error
+        shared = self.store.get_meta("collector_status") or {}
+        return ((shared.get("orgs") or {}).get(org_id) or {}).get("last_error")
+
+    def local_status(self) -> dict:
+        now = self.clock()
+        calls_by_endpoint = getattr(self.conn, "call_counts", None)
+        return {
+            "holder": self.lease.holder(),
+            "me": self.lease.me,
+            "is_holder": self.is_holder,
+            "lease_ttl_seconds": self.lease.ttl or None,
+            "interval_seconds": self.interval,
+            "collections": self.collections,
+            "collection_durations": [round(d, 3) for d in self.durations[-10:]],
+            "orgs_error": self.orgs_ref.error,
+            "orgs": {
+                org_id: {
+                    "last_success": s.last_success,
+                    "last_attempt": s.last_attempt,
+                    "last_error": s.last_error,
+                    "next_run": s.next_run if s.next_run > now else now,
+                    "progress": dict(s.progress),
+                    "reference_errors": {k: r.error for k, r in s.refs.items() if r.error},
+                }
+                for org_id, s in list(self._states.items())
+            },
+            "upstream_calls": self.conn.upstream_calls,
+            "upstream_calls_by_endpoint": [
+                {"endpoint": endpoint, "status": status, "calls": n}
+                for (endpoint, status), n in sorted((calls_by_endpoint() if calls_by_endpoint else {}).items())
+            ],
+            "tokens": self.conn.pool.status(),
+            "rate_limited_until": self.conn.pool.rate_limited_until(),
+            "enrichment": self.enricher.status() if self.enricher else None,
+            "as_of": now,
+        }
+
+    def _publish_status(self) -> None:
+        self.store.put_meta("collector_status", self.local_status())
+
+    def status(self) -> dict:
+        """The collector as operators need to see it: the holder's view when another process holds."""
+        if self.is_holder:
+            status = self.local_status()
+        else:
+            status = self.store.get_meta("collector_status") or self.local_status()
+            status = {**status, "me": self.lease.me, "is_holder": False, "holder": self.lease.holder()}
+        status["store"] = self.store.status()
+        return status
+
+
+def site_list(sites: list[dict]) -> list[dict]:
+    """Sites as /api/sites lists them: id, name, address, timezone, sorted by name."""
+    rows = [
+        {"id": s.get("id"), "name": s.get("name"), "address": s.get("address"), "timezone": s.get("timezone")}
+        for s in sites
+    ]
+    return sorted(rows, key=lambda s: (s["name"] if isinstance(s["name"], str) else "").lower())
+
+
+def circuits_release_memory() -> None:
+    """Hand memory freed after a big table build back to the OS (glibc keeps it otherwise)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass

@@ -1,0 +1,71 @@
+"""Who may collect: one collector per deployment.
+
+Embedded (no Redis): the only process is the holder. With Redis: a lease key set with ``NX`` and a
+TTL; the holder renews it well before it expires, and when the holder dies the key expires and
+another process takes it within one TTL. Renewal and release are compare-and-act Lua scripts, so a
+process can never extend or delete a lease that another one holds.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+from circuitstats.redis_link import RedisLink
+
+_RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def holder_name() -> str:
+    """A readable, unique holder id: host, pid and a random suffix (a restarted pid is a new holder)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class LocalLease:
+    """The embedded default: this process always holds the lease."""
+
+    ttl = 0.0
+
+    def __init__(self) -> None:
+        self.me = holder_name()
+
+    def acquire_or_renew(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+    def holder(self) -> str | None:
+        return self.me
+
+
+class RedisLease:
+    """A lease in Redis: ``SET key me NX PX ttl``, renewed by its holder, released on shutdown."""
+
+    def __init__(self, link: RedisLink, key: str = "mcs:collector:lease", ttl: float = 15.0):
+        self.link = link
+        self.key = key
+        self.ttl = ttl
+        self.me = holder_name()
+        self._renew = link.client.register_script(_RENEW)
+        self._release = link.client.register_script(_RELEASE)
+
+    def acquire_or_renew(self) -> bool:
+        """True while this process holds the lease (taking it when it is free)."""
+        ttl_ms = int(self.ttl * 1000)
+
+        def attempt(client) -> bool:
+            if self._renew(keys=[self.key], args=[self.me, ttl_ms], client=client):
+                return True
+            return bool(client.set(self.key, self.me, nx=True, px=ttl_ms))
+
+        return bool(self.link.run(attempt, default=False))
+
+    def release(self) -> None:
+        self.link.run(lambda c: self._release(keys=[self.key], args=[self.me], client=c))
+
+    def holder(self) -> str | None:
+        raw = self.link.run(lambda c: c.get(self.key))
+        return raw.decode() if raw else None

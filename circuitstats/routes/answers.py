@@ -1,0 +1,61 @@
+"""JSON and CSV answers: the envelope every route shares, and downloads."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Response, current_app, json, request
+
+import csv_export
+from circuitstats.snapshot import Snapshot, dumps
+
+
+def runtime():
+    """The app's runtime (collector, store, details); None when the app is not configured."""
+    return current_app.extensions.get("runtime")
+
+
+def json_response(body: dict, status: int = 200) -> Response:
+    """Strict JSON (no NaN/Infinity: invalid for browsers) with the given status."""
+    try:
+        payload = dumps(body)
+    except ValueError:  # a non-finite number slipped through shaping: never send invalid JSON
+        payload = json.dumps(body).replace("NaN", "null").replace("Infinity", "null").encode()
+    return Response(payload, status=status, mimetype="application/json")
+
+
+def from_snapshot(snapshot: Snapshot, data, **extra) -> Response:
+    """An answer built from the snapshot: ``data`` plus its freshness (as_of, stale and why)."""
+    return json_response({**snapshot.envelope(), **extra, "data": data})
+
+
+def fail(status: int, message: str, **extra) -> Response:
+    return json_response({"success": False, "error": message, **extra}, status)
+
+
+def accepts_gzip() -> bool:
+    for part in request.headers.get("Accept-Encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*") and params.replace(" ", "") not in ("q=0", "q=0.0"):
+            return True
+    return False
+
+
+def snapshot_body(snapshot: Snapshot) -> Response:
+    """The pre-serialized whole-org answer: 304 on a matching ETag, pre-compressed gzip when accepted."""
+    headers = {"ETag": snapshot.etag, "Vary": "Accept-Encoding", "Cache-Control": "no-cache"}
+    if snapshot.etag and snapshot.etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    if accepts_gzip():
+        headers["Content-Encoding"] = "gzip"
+        return Response(snapshot.body_gzip, mimetype="application/json", headers=headers)
+    return Response(snapshot.body, mimetype="application/json", headers=headers)
+
+
+def csv_download(text: str, prefix: str) -> Response:
+    filename = csv_export.timestamped_filename(prefix, time.time())
+    return Response(
+        text.encode("utf-8", "replace"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
