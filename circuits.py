@@ -71,6 +71,9 @@ class PortRow(TypedDict):
     rx_bps: int | float | None  # current rates in bits/s, as Mist's port stats give them
     tx_bps: int | float | None
     last_flapped: int | float | None  # epoch s of the last link change (port stats)
+    # Fields whose value holds a {{variable}} of the template/device config that no variable filled:
+    # the page styles exactly these as unresolved; a name that merely looks like one stays plain.
+    template_vars_unresolved: list[str]
 
 
 class GatewayRow(TypedDict):
@@ -631,7 +634,7 @@ def _port_row(iface: _Interface, sole_on_port: bool) -> PortRow:
     physical, unit = split_interface(iface.name)
     config_vlan = config.get("vlan_id")
 
-    return PortRow(
+    row = PortRow(
         name=iface.name,
         wan_name=iface.wan_name,
         description=_text(config.get("description")) or _text(port.get("port_desc")),
@@ -658,7 +661,41 @@ def _port_row(iface: _Interface, sole_on_port: bool) -> PortRow:
         rx_bps=_counter("rx_bps", port, shared),
         tx_bps=_counter("tx_bps", port, shared),
         last_flapped=_number(port.get("last_flapped")) or _number(parent.get("last_flapped")) or None,
+        template_vars_unresolved=[],
     )
+    row["template_vars_unresolved"] = _unresolved_from_config(row, iface.config)
+    return row
+
+
+# Port fields that may be taken from the (template or device) port config.
+_CONFIG_FIELDS = ("wan_name", "description", "gateway", "ip", "netmask", "vlan_id")
+
+
+def _config_strings(value: Any) -> list[str]:
+    """Every string of a config entry, nested ones included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _config_strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _config_strings(item)]
+    return []
+
+
+def _unresolved_from_config(row: PortRow, config: Any) -> list[str]:
+    """Fields of ``row`` showing a ``{{variable}}`` that came from the config, not from a name.
+
+    A value qualifies when it holds a placeholder and occurs in one of the config's strings (after
+    variable resolution, so only placeholders nothing filled are left); a description that came
+    from live port stats and merely looks like ``{{7*7}}`` does not.
+    """
+    sources = _config_strings(config)
+    fields = []
+    for field in _CONFIG_FIELDS:
+        value = row.get(field)
+        if isinstance(value, str) and _VARIABLE.search(value) and any(value in text for text in sources):
+            fields.append(field)
+    return fields
 
 
 def _counter(field: str, *sources: dict) -> int | float | None:

@@ -454,7 +454,7 @@ def test_rows_are_json_serialisable_with_interface_keys():
     assert list(decoded["ports"][0]) == [
         "name", "wan_name", "description", "enabled", "up", "gateway", "ip", "netmask", "vlan_id",
         "type", "override", "peers_up", "peers_total", "rx_bytes", "tx_bytes", "speed",
-        "rx_bps", "tx_bps", "last_flapped",
+        "rx_bps", "tx_bps", "last_flapped", "template_vars_unresolved",
     ]  # fmt: skip
 
 
