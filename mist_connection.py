@@ -9,8 +9,16 @@ This is the only module that imports ``mistapi``. It owns:
   time budget;
 * pagination: list endpoints fetch page 1, then the remaining pages concurrently; search endpoints
   follow their ``next`` cursor;
+* distrust of every answer (issue #12): a ``next`` cursor is followed only when it stays on the
+  configured host, and the session refuses, as a last line of defence, any request whose final URL
+  is not ``https://MIST_HOST`` (the token goes nowhere else); paging is bounded by what we asked
+  for, by the first page's total, by an absolute page cap and by an optional ``CallBudget``; a 2xx
+  answer that is not JSON of the expected shape raises ``MistBadAnswer`` instead of reading as an
+  empty list, and a later page that fails marks the result ``Paged.incomplete`` instead of leaving it
+  silently short;
+* per-endpoint call accounting (``call_counts()``) for metrics;
 * one method per question asked of the cloud (``gateway_stats()``, ``peer_paths()``, ...), each
-  returning the plain JSON the API gave.
+  returning the plain JSON the API gave (list endpoints as a ``Paged`` list).
 
 Nothing here knows about Flask or about caching; ``dashboard.py`` decides what to ask and when.
 """
@@ -20,15 +28,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import mistapi
 import requests
+import urllib3.util
 from mistapi.api.v1.orgs import deviceprofiles as org_deviceprofiles
 from mistapi.api.v1.orgs import gatewaytemplates as org_gatewaytemplates
 from mistapi.api.v1.orgs import inventory as org_inventory
@@ -39,11 +50,18 @@ from mistapi.api.v1.self import self as self_api
 from mistapi.api.v1.sites import devices as site_devices
 from mistapi.api.v1.sites import insights as site_insights
 
+from circuitstats import validate
 from mist_hosts import MIST_HOSTS
 
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 1000
+# Absolute cap on the pages of one paginated question: 50 pages of 1,000 rows is five times the
+# largest org the dashboard is built for, and bounds what a lying total header can cost.
+MAX_PAGES = 50
+# A search's page count is capped at what its first page's total announces, plus this margin
+# (a few rows may appear between two pages of a live search).
+SEARCH_PAGE_MARGIN = 2
 # Environment variables mistapi reads by itself in APISession.__init__; a token found there would be
 # validated with a bare requests.get that bypasses our session (and any mounted simulator).
 _MISTAPI_ENV_VARS = ("MIST_APITOKEN", "MIST_HOST", "MIST_USER", "MIST_PASSWORD", "MIST_VAULT_PATH")
@@ -72,6 +90,22 @@ class MistBadRequest(MistError):
 
 class MistUnavailable(MistError):
     """5xx answers or timeouts persisted past the retry budget."""
+
+
+class MistBadAnswer(MistError):
+    """A 2xx answer we cannot use: not JSON (an HTML page, truncated), empty, 204, or the wrong shape.
+
+    Why an error and not an empty list: a captive portal or a cloud incident answering 200 with
+    rubbish must never read as "this org has no gateways".
+    """
+
+
+class MistRefusedURL(MistError):
+    """A request was refused before it left: its URL was not ``https://MIST_HOST/...``."""
+
+
+class MistBudgetExhausted(MistError):
+    """The collection's ``CallBudget`` is spent; no further call is made for it."""
 
 
 class MistRateLimited(MistError):
@@ -190,17 +224,167 @@ def _parse_retry_after(value: str | None, default: float) -> float:
     return min(max(seconds, 1.0), 3600.0)
 
 
-class _TimeoutSession(requests.Session):
-    """A requests session that never waits forever: mistapi passes no timeout of its own."""
+# ----- paging results and budgets -------------------------------------------------------------
 
-    def __init__(self, timeout: tuple[float, float]):
+
+class Paged(list):
+    """The rows of a paginated question, and what is missing from them.
+
+    ``incomplete`` is None when every announced row arrived; otherwise a dict
+    ``{"source": <operation>, "got": <rows received>, "total": <rows announced or None>,
+    "why": "page 2 of 2 failed: HTTP 503"}`` that a snapshot can show as it is. A list subclass so
+    that callers that only want the rows need no change.
+    """
+
+    def __init__(self, items=(), incomplete: dict | None = None):
+        super().__init__(items)
+        self.incomplete = incomplete
+
+
+class CallBudget:
+    """How many Mist calls one collection may spend; shared by the threads that fetch its pages.
+
+    Every attempt counts (a retry costs the token's hourly allowance as much as a first try).
+    ``spend()`` raises ``MistBudgetExhausted`` once ``limit`` calls were made: a first page then
+    fails, a later page marks its result incomplete. Thread-safe.
+    """
+
+    def __init__(self, limit: int, name: str = "collection"):
+        if limit < 0:
+            raise ValueError("a call budget cannot be negative")
+        self.limit = limit
+        self.name = name
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def spend(self) -> None:
+        """Take one call from the budget, or raise ``MistBudgetExhausted``."""
+        with self._lock:
+            if self._used >= self.limit:
+                raise MistBudgetExhausted(f"call budget of {self.name} spent ({self.limit} calls)")
+            self._used += 1
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self._used)
+
+    @property
+    def exhausted(self) -> bool:
+        return self._used >= self.limit
+
+
+# ----- where a token may go ---------------------------------------------------------------------
+
+_CURSOR_MAX = 8192
+_CURSOR_FORBIDDEN = re.compile(r"[^\x21-\x7e]|\\")  # anything but visible ASCII, or a backslash
+
+
+class UnsafeURL(requests.exceptions.InvalidURL):
+    """Raised inside the session for a URL that would not go to ``https://MIST_HOST``."""
+
+
+def is_mist_url(url: Any, host: str) -> bool:
+    """Whether ``url`` goes to ``https://{host}`` (port 443, no userinfo), by two parsers.
+
+    Both the standard library's and urllib3's parsers (the one requests sends with) must agree,
+    so that a URL one of them reads differently (``\\``, ``@`` tricks) is refused.
+    """
+    if not isinstance(url, str) or _CURSOR_FORBIDDEN.search(url):
+        return False
+    try:
+        std = urlsplit(url)
+        std_port = std.port
+        lib = urllib3.util.parse_url(url)
+    except ValueError:
+        return False
+    return (
+        std.scheme == "https"
+        and lib.scheme == "https"
+        and std.username is None
+        and std.password is None
+        and "@" not in std.netloc
+        and lib.auth is None
+        and std.hostname == host
+        and (lib.host or "").lower() == host
+        and std_port in (None, 443)
+        and lib.port in (None, 443)
+    )
+
+
+def safe_cursor(cursor: Any, host: str) -> str | None:
+    """The path (with query) a ``next`` cursor asks for, when it stays on ``host``; else None.
+
+    Accepted: a path starting with ``/api/v1/``, or an absolute URL on exactly
+    ``https://{host}`` whose path starts with ``/api/v1/``. mistapi appends the path to
+    ``https://{host}`` as text, so anything else (``@evil.example/...``, ``.evil.example/...``,
+    ``:8443@evil.example/...``) could send the token elsewhere.
+    """
+    if not isinstance(cursor, str) or len(cursor) > _CURSOR_MAX or _CURSOR_FORBIDDEN.search(cursor):
+        return None
+    if cursor.startswith("/api/v1/"):
+        path = cursor
+    elif is_mist_url(cursor, host):
+        parts = urlsplit(cursor)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if not path.startswith("/api/v1/"):
+            return None
+    else:
+        return None
+    return path if is_mist_url(f"https://{host}{path}", host) else None
+
+
+class _TimeoutSession(requests.Session):
+    """The requests session under every mistapi session: timeouts, host check, failure cause.
+
+    * mistapi passes no timeout of its own, so a default one is added;
+    * every request, redirects included, is checked against ``https://{host}`` just before it is
+      sent, whatever mistapi built: the last line of defence that keeps the token on MIST_HOST;
+    * mistapi swallows transport exceptions (``status_code`` None), so the last one is kept per
+      thread for the connection to report its real cause (TLS, proxy, refused, timeout).
+    """
+
+    def __init__(self, timeout: tuple[float, float], host: str):
         super().__init__()
         self.default_timeout = timeout
+        self.allowed_host = host
+        self._failure = threading.local()
 
     def request(self, method, url, **kwargs):  # noqa: D401 - requests' signature
+        self._failure.error = None
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
-        return super().request(method, url, **kwargs)
+        try:
+            if not is_mist_url(url, self.allowed_host):
+                raise UnsafeURL(f"refused to send a request to {_describe_url(url)}")
+            return super().request(method, url, **kwargs)
+        except Exception as exc:
+            self._failure.error = exc
+            raise
+
+    def send(self, request, **kwargs):
+        if not is_mist_url(request.url, self.allowed_host):
+            raise UnsafeURL(f"refused to send a request to {_describe_url(request.url)}")
+        return super().send(request, **kwargs)
+
+    def last_failure(self) -> BaseException | None:
+        """The exception of this thread's latest request, None when it got an answer."""
+        return getattr(self._failure, "error", None)
+
+
+def _describe_url(url: Any) -> str:
+    """A URL for a log line or message: its scheme and authority only, at most 120 characters."""
+    if not isinstance(url, str):
+        return repr(type(url).__name__)
+    try:
+        parts = urlsplit(url)
+        shown = f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+    except ValueError:
+        shown = url
+    return repr(shown[:120])
 
 
 @dataclass(frozen=True)
@@ -231,7 +415,7 @@ def _new_mistapi_session(host: str, token: str, timeout: tuple[float, float], ht
             mistapi_logger.setLevel(level)
     if session.get_cloud() != host:
         raise MistConfigError(f"Mist host {host!r} is not a Mist API host")
-    timed = _TimeoutSession(timeout)
+    timed = _TimeoutSession(timeout, host)
     timed.headers.update(session._session.headers)
     timed.proxies.update(session._session.proxies)
     session._session = timed
@@ -253,6 +437,7 @@ class MistConnection:
         https_proxy: str | None = None,
         retry: RetryPolicy | None = None,
         page_workers: int = 8,
+        max_pages: int = MAX_PAGES,
     ):
         if host not in MIST_HOSTS:
             raise MistConfigError(f"MIST_HOST {host!r} is not a Mist API host")
@@ -267,7 +452,9 @@ class MistConnection:
             self._sessions[token] = session
         self._calls = 0
         self._calls_lock = threading.Lock()
+        self._call_counts: dict[tuple[str, str], int] = {}
         self._page_workers = page_workers
+        self.max_pages = max_pages
 
     # ----- accounting -------------------------------------------------------------------------
     @property
@@ -275,25 +462,57 @@ class MistConnection:
         """Mist calls made by this process so far (every attempt counts: it costs API budget)."""
         return self._calls
 
-    def _count(self, token: str) -> None:
+    def call_counts(self) -> dict[tuple[str, str], int]:
+        """Calls made so far by (operation, outcome), for a Prometheus counter.
+
+        The operation is the OpenAPI operationId (``listOrgDevicesStats``; a search's next pages
+        count under the search's own name); the outcome is the HTTP status as a string (``"200"``,
+        ``"429"``) or ``"error"`` when no answer came (timeout, connection, TLS or proxy failure).
+        A request refused before it left (wrong host) is not a call and is not counted.
+        """
+        with self._calls_lock:
+            return dict(self._call_counts)
+
+    def _count(self, token: str, operation: str = "unknown", status: int | None = None) -> None:
+        outcome = str(status) if status is not None else "error"
         with self._calls_lock:
             self._calls += 1
+            key = (operation, outcome)
+            self._call_counts[key] = self._call_counts.get(key, 0) + 1
         self.pool.record_call(token)
 
     # ----- the single retry/rotation loop -----------------------------------------------------
-    def call(self, fn: Callable, *args, **kwargs):
+    def call(
+        self,
+        fn: Callable,
+        *args,
+        budget: CallBudget | None = None,
+        operation: str | None = None,
+        **kwargs,
+    ):
         """Run one mistapi function with rotation on 429 and retries of transient failures.
 
         ``fn`` is a mistapi function whose first argument is the session. Returns the APIResponse of
-        a 2xx answer; raises a ``MistError`` otherwise.
+        a 2xx answer; raises a ``MistError`` otherwise, whose message names the real cause (HTTP
+        status, TLS, proxy, refused connection, timeout). ``budget`` is charged once per attempt;
+        ``operation`` names the call in ``call_counts()`` (default: the function's name, which
+        mistapi takes from the OpenAPI operationId).
         """
+        operation = operation or getattr(fn, "__name__", "unknown")
         deadline = time.monotonic() + self.retry.budget_seconds
         transient_failures = 0
         while True:
             token = self.pool.acquire()
-            response = fn(self._sessions[token], *args, **kwargs)
-            self._count(token)
+            if budget is not None:
+                budget.spend()
+            session = self._sessions[token]
+            response = fn(session, *args, **kwargs)
             status = response.status_code
+            failure = session._session.last_failure() if status is None else None
+            if isinstance(failure, UnsafeURL):
+                log.warning("%s: %s", operation, failure)
+                raise MistRefusedURL(f"{operation}: {failure}")
+            self._count(token, operation, status)
             if status is not None and 200 <= status < 300:
                 return response
             if status == 429:
@@ -305,11 +524,15 @@ class MistConnection:
                 raise MistNotFound("not found in the Mist cloud (404)")
             if status is not None and 400 <= status < 500:
                 raise MistBadRequest(f"the Mist cloud refused the query ({status})")
+            reason, retryable = _failure_reason(status, failure)
             transient_failures += 1
-            reason = f"HTTP {status}" if status else "no answer (timeout or connection error)"
             pause = self.retry.backoff * (2 ** (transient_failures - 1))
-            if transient_failures >= self.retry.attempts or time.monotonic() + pause > deadline:
-                raise MistUnavailable(f"the Mist cloud is not answering: {reason}")
+            if (
+                not retryable
+                or transient_failures >= self.retry.attempts
+                or time.monotonic() + pause > deadline
+            ):
+                raise MistUnavailable(f"the Mist cloud is not answering: {reason}") from failure
             log.info("transient Mist failure (%s), retry %d in %.2f s", reason, transient_failures, pause)
             time.sleep(pause)
 
@@ -317,67 +540,167 @@ class MistConnection:
         return session.mist_get(next_url)
 
     def list_all(
-        self, fn: Callable, *args, transform: Callable[[list], list] | None = None, **kwargs
-    ) -> list:
+        self,
+        fn: Callable,
+        *args,
+        transform: Callable[[list], list] | None = None,
+        budget: CallBudget | None = None,
+        **kwargs,
+    ) -> Paged:
         """All items of a paginated *list* endpoint: page 1, then the other pages concurrently.
 
         ``transform`` (optional) turns each page's items into what the caller keeps, as soon as the
         page arrives, so the raw pages of a large org never all sit in memory at once.
+
+        The page size is the one asked for (``PAGE_LIMIT``; an ``X-Page-Limit`` header saying
+        otherwise is ignored), the page count comes from page 1's ``X-Page-Total`` and is capped at
+        ``max_pages``. A first answer that is not a JSON list raises ``MistBadAnswer``; a later page
+        that fails, a missing total on a full page, a page cap or fewer rows than announced leave
+        the rows received, with ``incomplete`` saying what is missing.
         """
         keep = transform or (lambda items: items)
-        first = self.call(fn, *args, limit=PAGE_LIMIT, page=1, **kwargs)
-        count = len(first.data or [])
+        operation = getattr(fn, "__name__", "unknown")
+        first = self.call(fn, *args, limit=PAGE_LIMIT, page=1, budget=budget, **kwargs)
+        data = _decoded(first, operation, list)
         total = _header_int(first.headers, "X-Page-Total")
-        limit = _header_int(first.headers, "X-Page-Limit") or PAGE_LIMIT
-        items = list(keep(first.data or []))
-        del first
-        if total is None or total <= count:
+        got = len(data)
+        items = Paged(keep(data))
+        del first, data
+        if total is None:
+            if got >= PAGE_LIMIT:
+                items.incomplete = _incomplete(operation, got, None, "X-Page-Total missing on a full page")
             return items
+        pages = -(-total // PAGE_LIMIT)
+        last = min(pages, self.max_pages)
 
-        def page(number: int) -> list:
-            return list(keep(self.call(fn, *args, limit=PAGE_LIMIT, page=number, **kwargs).data or []))
+        def page(number: int) -> tuple[int, list, str | None]:
+            try:
+                response = self.call(fn, *args, limit=PAGE_LIMIT, page=number, budget=budget, **kwargs)
+                rows = _decoded(response, operation, list)
+            except MistError as exc:
+                return 0, [], str(exc)
+            return len(rows), list(keep(rows)), None
 
+        # Pages are fetched in waves of ``page_workers``: a short or failed page means the announced
+        # total was wrong (or the cloud is failing), so no further wave is spent on it.
+        failures: list[tuple[int, str]] = []
+        short_page = None
+        numbers = list(range(2, last + 1))
         with ThreadPoolExecutor(max_workers=self._page_workers) as pool:
-            for part in pool.map(page, range(2, -(-total // limit) + 1)):
-                items.extend(part)
+            while numbers and not failures and short_page is None:
+                wave, numbers = numbers[: self._page_workers], numbers[self._page_workers :]
+                for number, (count, part, error) in zip(wave, pool.map(page, wave), strict=True):
+                    got += count
+                    items.extend(part)
+                    if error is not None:
+                        failures.append((number, error))
+                    elif count < PAGE_LIMIT and number < pages and short_page is None:
+                        short_page = number
+        if failures:
+            number, error = failures[0]
+            more = f" (and {len(failures) - 1} more pages)" if len(failures) > 1 else ""
+            why = f"page {number} of {last} failed: {error}{more}"
+        elif short_page is not None and got < total:
+            why = f"page {short_page} of {pages} came back short: {got} of {total} rows"
+        elif pages > last:
+            why = f"page cap of {last} pages reached ({total} rows announced)"
+        elif got < total:
+            why = f"fewer rows than announced ({got} of {total})"
+        else:
+            return items
+        items.incomplete = _incomplete(operation, got, total, why)
+        log.warning("%s incomplete: %s", operation, why)
         return items
 
-    def search_all(self, fn: Callable, *args, **kwargs) -> list:
-        """All results of a *search* endpoint, following its ``next`` cursor."""
-        response = self.call(fn, *args, limit=PAGE_LIMIT, **kwargs)
-        results = list((response.data or {}).get("results", []))
-        while response.next:
-            response = self.call(self._get_next, response.next)
-            results.extend((response.data or {}).get("results", []))
+    def search_all(self, fn: Callable, *args, budget: CallBudget | None = None, **kwargs) -> Paged:
+        """All results of a *search* endpoint, following its ``next`` cursor while it is safe.
+
+        A cursor is followed only when :func:`safe_cursor` accepts it; the page count is capped at
+        the first page's announced total (plus ``SEARCH_PAGE_MARGIN``) and at ``max_pages``; a
+        cursor seen before ends paging. A first answer that is not an object with a ``results``
+        list raises ``MistBadAnswer``; anything that stops paging early marks ``incomplete``.
+        """
+        operation = getattr(fn, "__name__", "unknown")
+        data = _decoded(self.call(fn, *args, limit=PAGE_LIMIT, budget=budget, **kwargs), operation, dict)
+        results = Paged(_search_results(data, operation))
+        total = _count_field(data.get("total"))
+        cap = self.max_pages
+        if total is not None:
+            cap = min(cap, -(-total // PAGE_LIMIT) + SEARCH_PAGE_MARGIN)
+        seen: set[str] = set()
+        pages, why = 1, None
+        cursor = data.get("next")
+        while cursor is not None and cursor != "":
+            if total is not None and len(results) >= total:
+                break
+            path = safe_cursor(cursor, self.host)
+            if path is None:
+                why = "next cursor refused: it does not stay on the Mist host"
+                log.warning("%s: refused next cursor %s", operation, _describe_url(cursor))
+                break
+            if path in seen:
+                why = "the cloud repeated a next cursor"
+                break
+            if pages >= cap:
+                why = f"page cap of {cap} pages reached"
+                break
+            seen.add(path)
+            try:
+                response = self.call(self._get_next, path, budget=budget, operation=operation)
+                data = _decoded(response, operation, dict)
+                results.extend(_search_results(data, operation))
+            except MistError as exc:
+                why = f"page {pages + 1} failed: {exc}"
+                break
+            pages += 1
+            cursor = data.get("next")
+        if why is None and total is not None and len(results) < total:
+            why = f"fewer rows than announced ({len(results)} of {total})"
+        if why is not None:
+            results.incomplete = _incomplete(operation, len(results), total, why)
+            log.warning("%s incomplete: %s", operation, why)
         return results
 
     # ----- the questions ----------------------------------------------------------------------
-    def whoami(self) -> dict:
-        """``/api/v1/self``: which orgs the tokens may see."""
-        return self.call(self_api.getSelf).data or {}
+    def whoami(self, budget: CallBudget | None = None) -> dict:
+        """``/api/v1/self``: which orgs the tokens may see; ``MistBadAnswer`` unless an object."""
+        return _decoded(self.call(self_api.getSelf, budget=budget), "getSelf", dict)
 
-    def organizations(self) -> list[dict]:
-        """Orgs the token can see, from its privileges (org-scoped entries)."""
+    def organizations(self, budget: CallBudget | None = None) -> list[dict]:
+        """Orgs the token can see, from its privileges (org-scoped entries), sorted by name.
+
+        Entries that are not objects, or whose ``org_id`` is not a UUID, are skipped; a name or role
+        of the wrong type is None. ``privileges`` missing or not a list raises ``MistBadAnswer``:
+        answering "no org" would make the app claim the configured org does not exist.
+        """
+        privileges = self.whoami(budget=budget).get("privileges")
+        if not isinstance(privileges, list):
+            raise MistBadAnswer("getSelf: the answer has no list of privileges")
         seen: dict[str, dict] = {}
-        for privilege in self.whoami().get("privileges", []):
-            if privilege.get("scope") == "org" and privilege.get("org_id"):
+        for privilege in privileges:
+            privilege = validate.as_dict(privilege)
+            org_id = validate.uuid(privilege.get("org_id"))
+            if privilege.get("scope") == "org" and org_id:
                 seen.setdefault(
-                    privilege["org_id"],
+                    org_id,
                     {
-                        "org_id": privilege["org_id"],
-                        "name": privilege.get("name"),
-                        "role": privilege.get("role"),
+                        "org_id": org_id,
+                        "name": validate.text(privilege.get("name")),
+                        "role": validate.text(privilege.get("role")),
                     },
                 )
-        return sorted(seen.values(), key=lambda o: (o["name"] or "").lower())
+        return sorted(seen.values(), key=lambda o: ((o["name"] or "").casefold(), o["org_id"]))
 
-    def organization(self, org_id: str) -> dict:
-        return self.call(org_orgs.getOrg, org_id).data or {}
+    def organization(self, org_id: str, budget: CallBudget | None = None) -> dict:
+        """The org object (raw); ``MistBadAnswer`` unless an object. Read its fields via validate."""
+        return _decoded(self.call(org_orgs.getOrg, org_id, budget=budget), "getOrg", dict)
 
-    def sites(self, org_id: str) -> list[dict]:
-        return self.list_all(org_sites.listOrgSites, org_id)
+    def sites(self, org_id: str, budget: CallBudget | None = None) -> Paged:
+        return self.list_all(org_sites.listOrgSites, org_id, budget=budget)
 
-    def gateway_stats(self, org_id: str, site_id: str | None = None, transform=None) -> list:
+    def gateway_stats(
+        self, org_id: str, site_id: str | None = None, transform=None, budget: CallBudget | None = None
+    ) -> Paged:
         """Every gateway's stats with ``if_stat``, and (``fields=*``) its ports and VPN peer paths.
 
         ``transform`` shapes each page on arrival (see ``list_all``).
@@ -389,42 +712,61 @@ class MistConnection:
             fields="*",
             site_id=site_id,
             transform=transform,
+            budget=budget,
         )
 
-    def gateway_templates(self, org_id: str) -> list[dict]:
-        return self.list_all(org_gatewaytemplates.listOrgGatewayTemplates, org_id)
+    def gateway_templates(self, org_id: str, budget: CallBudget | None = None) -> Paged:
+        return self.list_all(org_gatewaytemplates.listOrgGatewayTemplates, org_id, budget=budget)
 
-    def device_profiles(self, org_id: str) -> list[dict]:
-        return self.list_all(org_deviceprofiles.listOrgDeviceProfiles, org_id, type="gateway")
+    def device_profiles(self, org_id: str, budget: CallBudget | None = None) -> Paged:
+        return self.list_all(org_deviceprofiles.listOrgDeviceProfiles, org_id, type="gateway", budget=budget)
 
-    def gateway_inventory(self, org_id: str) -> list[dict]:
-        return self.list_all(org_inventory.getOrgInventory, org_id, type="gateway")
+    def gateway_inventory(self, org_id: str, budget: CallBudget | None = None) -> Paged:
+        return self.list_all(org_inventory.getOrgInventory, org_id, type="gateway", budget=budget)
 
-    def site_gateway_configs(self, site_id: str) -> list[dict]:
+    def site_gateway_configs(self, site_id: str, budget: CallBudget | None = None) -> Paged:
         """Device configs (with device-level ``port_config``) of one site's gateways."""
-        return self.list_all(site_devices.listSiteDevices, site_id, type="gateway")
+        return self.list_all(site_devices.listSiteDevices, site_id, type="gateway", budget=budget)
 
-    def peer_paths(self, org_id: str, mac: str | None = None, site_id: str | None = None) -> list[dict]:
-        return self.search_all(org_stats.searchOrgPeerPathStats, org_id, mac=mac, site_id=site_id)
+    def peer_paths(
+        self,
+        org_id: str,
+        mac: str | None = None,
+        site_id: str | None = None,
+        budget: CallBudget | None = None,
+    ) -> Paged:
+        return self.search_all(
+            org_stats.searchOrgPeerPathStats, org_id, mac=mac, site_id=site_id, budget=budget
+        )
 
     def port_insights(
-        self, site_id: str, device_id: str, port_id: str, start: int, end: int, interval: int
+        self,
+        site_id: str,
+        device_id: str,
+        port_id: str,
+        start: int,
+        end: int,
+        interval: int,
+        budget: CallBudget | None = None,
     ) -> dict:
-        """Time series of one WAN port (traffic and link quality) from the gateway Insights endpoint."""
-        return (
-            self.call(
-                site_insights.getSiteInsightMetricsForGateway,
-                site_id,
-                device_id,
-                "rx_bps,tx_bps,latency,jitter,loss",
-                port_id=port_id,
-                start=str(start),
-                end=str(end),
-                interval=str(interval),
-                limit=PAGE_LIMIT,
-            ).data
-            or {}
+        """Time series of one WAN port (traffic and link quality) from the gateway Insights endpoint.
+
+        ``MistBadAnswer`` unless the answer is an object; its values are checked by
+        ``traffic.shape_traffic``.
+        """
+        response = self.call(
+            site_insights.getSiteInsightMetricsForGateway,
+            site_id,
+            device_id,
+            "rx_bps,tx_bps,latency,jitter,loss",
+            port_id=port_id,
+            start=str(start),
+            end=str(end),
+            interval=str(interval),
+            limit=PAGE_LIMIT,
+            budget=budget,
         )
+        return _decoded(response, "getSiteInsightMetricsForGateway", dict)
 
     def parallel(self, **jobs: Callable[[], Any]) -> dict[str, Any]:
         """Run independent questions at the same time; results by name, first error re-raised."""
@@ -433,8 +775,87 @@ class MistConnection:
             return {name: future.result() for name, future in futures.items()}
 
 
+# ----- reading answers ---------------------------------------------------------------------------
+
+_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in words, for an error message."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def _decoded(response, operation: str, expected: type) -> Any:
+    """The JSON of a 2xx answer when it is of the ``expected`` type (dict or list).
+
+    mistapi keeps ``.data == {}`` when the body is not JSON, so an unusable body is told apart by
+    its raw text: empty (or 204), HTML, anything else unparseable (truncated). Each is a
+    ``MistBadAnswer`` naming the endpoint and the cause, never an empty list.
+    """
+    status = response.status_code
+    raw = response.raw_data if isinstance(response.raw_data, str) else ""
+    if status == 204 or not raw.strip():
+        raise MistBadAnswer(f"{operation}: empty answer (HTTP {status})")
+    data = response.data
+    if isinstance(data, dict) and not data and "".join(raw.split()) != "{}":
+        what = "an HTML page" if raw.lstrip()[:1] == "<" else "truncated or invalid JSON"
+        raise MistBadAnswer(f"{operation}: the answer is not JSON but {what} (HTTP {status})")
+    if not isinstance(data, expected):
+        raise MistBadAnswer(f"{operation}: answered {_kind(data)} where {_KINDS[expected]} was expected")
+    return data
+
+
+def _search_results(data: dict, operation: str) -> list:
+    """The ``results`` list of a search answer, or ``MistBadAnswer``."""
+    results = data.get("results")
+    if not isinstance(results, list):
+        raise MistBadAnswer(f"{operation}: the search answer has no list of results")
+    return results
+
+
+def _count_field(value: Any) -> int | None:
+    """A row count announced by the cloud (header or field), when it is a sane non-negative int."""
+    return validate.integer(value, 0, 10**9)
+
+
+def _incomplete(source: str, got: int, total: int | None, why: str) -> dict:
+    return {"source": source, "got": got, "total": total, "why": why}
+
+
+_USERINFO = re.compile(r"//[^/@\s]*@")
+
+
+def _failure_reason(status: int | None, failure: BaseException | None) -> tuple[str, bool]:
+    """(What went wrong in words, whether retrying may help) for a failed attempt.
+
+    mistapi reports every transport failure as ``status_code`` None; the exception kept by the
+    session tells a TLS problem (not retried: it will not fix itself) from a proxy error, a refused
+    connection or a timeout.
+    """
+    if status is not None:
+        return f"HTTP {status}", True
+    if failure is None:
+        return "no answer (timeout or connection error)", True
+    detail = _USERINFO.sub("//", str(failure))[:200]
+    if isinstance(failure, requests.exceptions.SSLError):
+        return f"TLS error: {detail}", False
+    if isinstance(failure, requests.exceptions.ProxyError):
+        return f"proxy error: {detail}", True
+    if isinstance(failure, requests.exceptions.ConnectTimeout):
+        return "connection timed out", True
+    if isinstance(failure, requests.exceptions.Timeout):
+        return "no answer within the read timeout", True
+    if isinstance(failure, requests.exceptions.ConnectionError):
+        refused = "refused" in detail.lower()
+        return ("connection refused" if refused else f"connection failed: {detail}"), True
+    return f"{type(failure).__name__}: {detail}", True
+
+
 def _header_int(headers, name: str) -> int | None:
+    """An integer header (``X-Page-Total``) when present and sane; junk reads as absent."""
     try:
-        return int((headers or {}).get(name))
+        return _count_field(int((headers or {}).get(name)))
     except (TypeError, ValueError):
         return None
