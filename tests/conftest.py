@@ -38,8 +38,17 @@ def make_demo_app():
     def build(**overrides):
         settings = {"demo": True, "demo_gateways": 40, "demo_seed": 7, "enrich_start_delay": 3600.0}
         settings.update(overrides)
+        extra = dict(settings.get("extra") or {})
+        # No collector thread by default: the test collects once, synchronously, so call counts
+        # are exact; ``collect=False`` leaves the app without a snapshot.
+        first_collection = extra.pop("collect", True)
+        extra.setdefault("collector_autostart", False)
+        settings["extra"] = extra
         app = create_app(settings)
         app.testing = True
+        runtime = app.extensions["runtime"]
+        if first_collection and runtime.collector is not None and not extra["collector_autostart"]:
+            runtime.collector.collect_once()
         return app
 
     return build

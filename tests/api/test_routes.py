@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from tests.support.apps import dashboard_of, simulator_of
+from tests.support.apps import runtime_of, simulator_of
 
 
 def _json(response, status=200):
@@ -80,17 +80,16 @@ def test_site_filter_and_search_narrow_the_rows(client):
     assert all(name.lower() in (g["name"] + " " + (g["site_name"] or "")).lower() for g in found)
 
 
-def test_ports_route_matches_the_table_row(client):
-    gateways = _json(client.get("/api/gateways"))["data"]["gateways"]
-    gateway = next(g for g in gateways if g["ports"])
-    ports = _json(client.get(f"/api/gateway/{gateway['id']}/ports"))["data"]
-    assert ports == gateway["ports"]
+def test_per_gateway_ports_route_is_gone(client):
+    """The table carries every port; the old per-gateway route and its JS fallback were removed."""
+    gateway = _json(client.get("/api/gateways"))["data"]["gateways"][0]
+    assert client.get(f"/api/gateway/{gateway['id']}/ports").status_code == 404
 
 
 def test_unknown_gateway_is_404_json_and_bad_id_400(client):
-    body = _json(client.get("/api/gateway/00000000-0000-0000-1000-000000000000/ports"), 404)
+    body = _json(client.get("/api/gateway/00000000-0000-0000-1000-000000000000/vpn_peers"), 404)
     assert "gateway_id" in body["error"]
-    body = _json(client.get("/api/gateway/not-an-id/ports"), 400)
+    body = _json(client.get("/api/gateway/not-an-id/vpn_peers"), 400)
     assert body["parameter"] == "gateway_id"
 
 
@@ -126,11 +125,11 @@ def test_export_csv_has_the_twenty_columns_and_a_row_per_wan_port(client):
     assert response.mimetype == "text/csv"
     disposition = response.headers["Content-Disposition"]
     assert re.search(r'filename="mist_circuits_\d{8}_\d{6}\.csv"', disposition)
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert len(rows[0]) == 20
-    assert rows[0][0] == "Site Name" and rows[0][-1] == "TX Data (Bytes)"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert len(rows[0]) >= 20
+    assert rows[0][0] == "Site Name" and rows[0][19] == "TX Data (Bytes)"
     assert len(rows) - 1 == sum(max(1, len(g["ports"])) for g in gateways)
-    peers_column = rows[0].index("Peer Paths (up/total)")
+    peers_column = rows[0].index("Peer Paths")
     with_peers = [r for r in rows[1:] if r[peers_column] not in ("", "0/0")]
     assert with_peers, "peer paths must be in the export for every gateway"
 
@@ -140,7 +139,7 @@ def test_export_csv_honours_the_site_filter(client):
     site_id = gateways[0]["site_id"]
     site_gateways = [g for g in gateways if g["site_id"] == site_id]
     rows = list(
-        csv.reader(io.StringIO(client.get(f"/api/export.csv?site_id={site_id}").get_data(as_text=True)))
+        csv.reader(io.StringIO(client.get(f"/api/export.csv?site_id={site_id}").data.decode("utf-8-sig")))
     )
     assert len(rows) - 1 == sum(max(1, len(g["ports"])) for g in site_gateways)
     assert {r[0] for r in rows[1:]} == {site_gateways[0]["site_name"]}
@@ -150,9 +149,9 @@ def test_status_counts_upstream_calls_and_masks_tokens(client, demo_app):
     _json(client.get("/api/gateways"))
     sim = simulator_of(demo_app)
     body = _json(client.get("/api/status"))
-    data = body["data"]
+    data = body["data"]["collector"]
     assert data["upstream_calls"] == sim.calls()["total"] > 0
-    tokens = dashboard_of(demo_app).conn.pool.tokens
+    tokens = runtime_of(demo_app).conn.pool.tokens
     text = client.get("/api/status").get_data(as_text=True)
     for token in tokens:
         assert token not in text
