@@ -258,7 +258,7 @@ def _gateway_problems(
         if peers_up is not None and peers_total and peers_up < peers_total:
             down = int(peers_total - peers_up)
             every = peers_up == 0
-            detail = f"{'all ' if every else ''}{down} of {int(peers_total)} VPN paths down"
+            detail = f"all {down} VPN paths down" if every else f"{down} of {int(peers_total)} VPN paths down"
             found.append(
                 _problem("peer_paths_down", "major" if every else "minor", row, name, None, detail, down)
             )
