@@ -54,6 +54,7 @@ __all__ = [
     "CollectionMetrics",
     "MetricsExposition",
     "SnapshotCollector",
+    "current_snapshots",
     "metrics_blueprint",
     "snapshot_families",
 ]
@@ -68,11 +69,26 @@ COLLECTION_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 
 
 
 class SnapshotSource(Protocol):
-    def current(self) -> Snapshot | None: ...
+    """The app's snapshot store: ``current(org_id)`` plus ``wanted_orgs()``, or a plain ``current()``."""
+
+    def current(self, *org_id: str) -> Snapshot | None: ...
 
 
 class StatusSource(Protocol):
     def status(self) -> dict: ...
+
+
+def current_snapshots(source: SnapshotSource) -> list[Snapshot]:
+    """The current snapshot of every org the store holds (the store's ``wanted_orgs()``).
+
+    A store without ``wanted_orgs`` (tests, one fixed org) is asked ``current()`` once.
+    """
+    wanted = getattr(source, "wanted_orgs", None)
+    if callable(wanted):
+        found = [source.current(org_id) for org_id in wanted()]
+    else:
+        found = [source.current()]
+    return sorted((s for s in found if s is not None), key=lambda s: s.org_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,8 +164,12 @@ def _gauge(name: str, doc: str, labels: Iterable[str], unit: str = "") -> GaugeM
     return GaugeMetricFamily(name, doc, labels=list(labels), unit=unit)
 
 
-def snapshot_families(snapshot: Snapshot) -> list[Metric]:
-    """Every WAN circuit metric family of one snapshot (pure: the same snapshot gives the same text)."""
+def snapshot_families(*snapshots: Snapshot) -> list[Metric]:
+    """Every WAN circuit metric family of these snapshots (pure: the same snapshots give the same text).
+
+    One family per name whatever the number of orgs (a second TYPE line would be invalid); the
+    ``org`` label tells the orgs apart.
+    """
     out = _FamilyBuilder()
     gateway_families = [
         _gauge(
@@ -205,6 +225,12 @@ def snapshot_families(snapshot: Snapshot) -> list[Metric]:
     for family in (*gateway_families, *port_families):
         out.add(family)
 
+    for snapshot in snapshots:
+        _add_snapshot(out, snapshot)
+    return list(out.families.values())
+
+
+def _add_snapshot(out: _FamilyBuilder, snapshot: Snapshot) -> None:
     org = _label(snapshot.org_name or snapshot.org_id)
     history = snapshot.history or {}
     for row in snapshot.gateways:
@@ -238,10 +264,9 @@ def snapshot_families(snapshot: Snapshot) -> list[Metric]:
             if isinstance(port_history, dict):
                 out.sample("mist_wan_port_flaps_24h", labels, _number(port_history.get("flaps_24h")))
                 out.sample("mist_wan_port_availability_ratio_7d", labels, _availability_ratio(port_history))
-    return list(out.families.values())
 
 
-def snapshot_state_families(snapshot: Snapshot | None) -> list[Metric]:
+def snapshot_state_families(snapshots: Iterable[Snapshot]) -> list[Metric]:
     """Age and completeness of the snapshot being exported (cheap: rendered on every scrape)."""
     timestamp = _gauge(
         "mistcircuitstats_snapshot_timestamp_seconds",
@@ -258,7 +283,7 @@ def snapshot_state_families(snapshot: Snapshot | None) -> list[Metric]:
         "1 when the last collection failed and older rows are re-published, else 0.",
         ("org",),
     )
-    if snapshot is not None:
+    for snapshot in snapshots:
         org = [_label(snapshot.org_name or snapshot.org_id)]
         timestamp.add_metric(org, float(snapshot.as_of))
         incomplete.add_metric(org, float(bool(snapshot.incomplete)))
@@ -269,8 +294,8 @@ def snapshot_state_families(snapshot: Snapshot | None) -> list[Metric]:
 class SnapshotCollector(Collector):
     """prometheus_client custom collector: the WAN circuit families of the current snapshot.
 
-    Register it in any ``CollectorRegistry``; each ``collect()`` reads ``snapshots.current()`` and
-    nothing else. (The blueprint below does not go through it on every scrape: it renders the same
+    Register it in any ``CollectorRegistry``; each ``collect()`` reads the store's current snapshots
+    and nothing else. (The blueprint below does not go through it on every scrape: it renders the same
     families once per snapshot version, see ``MetricsExposition``.)
     """
 
@@ -281,9 +306,7 @@ class SnapshotCollector(Collector):
         return []  # no collect() at registration time: there may be no snapshot yet
 
     def collect(self) -> Iterator[Metric]:
-        snapshot = self.snapshots.current()
-        if snapshot is not None:
-            yield from snapshot_families(snapshot)
+        yield from snapshot_families(*current_snapshots(self.snapshots))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,24 +360,24 @@ class SnapshotVersionObserver:
     """Feeds ``CollectionMetrics`` from ``Snapshot.collection_seconds`` when no collector does.
 
     Used when the app passes no ``CollectionMetrics`` of its own: each new snapshot version seen at
-    a scrape is observed once. Collections finished between two scrapes are missed, so the lead's
-    collector calling ``observe_collection`` itself is preferred.
+    a scrape is observed once. Collections finished between two scrapes are missed, so the
+    collector calling ``observe_collection`` itself (one of its ``observers``) is preferred.
     """
 
     def __init__(self, metrics: CollectionMetrics) -> None:
         self.metrics = metrics
-        self._last: tuple[str, int] | None = None
+        self._last: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def saw(self, snapshot: Snapshot | None) -> None:
-        if snapshot is None or snapshot.collection_seconds is None or snapshot.stale:
-            return
-        key = (snapshot.org_id, snapshot.version)
-        with self._lock:
-            if key == self._last:
-                return
-            self._last = key
-        self.metrics.observe_collection(snapshot.collection_seconds)
+    def saw(self, snapshots: Iterable[Snapshot]) -> None:
+        for snapshot in snapshots:
+            if snapshot.collection_seconds is None or snapshot.stale:
+                continue
+            with self._lock:
+                if self._last.get(snapshot.org_id) == snapshot.version:
+                    continue
+                self._last[snapshot.org_id] = snapshot.version
+            self.metrics.observe_collection(snapshot.collection_seconds)
 
 
 def _status_list(status: dict, *keys: str) -> list[dict]:
@@ -389,11 +412,11 @@ class AppStatusCollector(Collector):
         return []
 
     def collect(self) -> Iterator[Metric]:
-        yield from self.families(self.snapshots.current())
+        yield from self.families(current_snapshots(self.snapshots))
 
-    def families(self, snapshot: Snapshot | None) -> Iterator[Metric]:
-        """The app families, with the age and completeness of ``snapshot`` (the one being served)."""
-        yield from snapshot_state_families(snapshot)
+    def families(self, snapshots: list[Snapshot]) -> Iterator[Metric]:
+        """The app families, with the age and completeness of ``snapshots`` (the ones being served)."""
+        yield from snapshot_state_families(snapshots)
         yield self.collection_metrics.family()
         status = self._status()
         calls = CounterMetricFamily(
@@ -457,11 +480,11 @@ def _render(produce: Callable[[], Iterable[Metric]]) -> bytes:
 
 
 @dataclass(frozen=True)
-class RenderedSnapshot:
-    """The snapshot families of one snapshot version as gzipped text exposition."""
+class RenderedSnapshots:
+    """The circuit families of one set of snapshot versions as gzipped text exposition."""
 
     key: tuple
-    snapshot: Snapshot
+    snapshots: tuple[Snapshot, ...]
     body_gzip: bytes
     size: int  # bytes of the uncompressed text
     seconds: float  # time the render took
@@ -473,14 +496,18 @@ class _RenderJob:
         self.done = threading.Event()
 
 
+def _versions_key(snapshots: Iterable[Snapshot]) -> tuple:
+    return tuple((s.org_id, s.version, s.as_of) for s in snapshots)
+
+
 class MetricsExposition:
-    """The /metrics body: the snapshot part rendered once per version + the app part rendered now.
+    """The /metrics body: the circuit part rendered once per snapshot version + the app part now.
 
     Rendering every circuit of 10,000 gateways takes seconds, so it happens once per snapshot
     version, off the scrape's critical path when possible: a scrape that finds a new version starts
     its render and waits at most ``wait_seconds`` for it; if the render is still running, the scrape
     is answered from the previous version (with that version's timestamp, so the age stays true).
-    The collector may call ``prepare(snapshot)`` right after publishing to render in its own thread.
+    The collector may call ``prepare()`` right after publishing to render in its own thread.
 
     Only the gzipped text is kept (Prometheus always asks for gzip); a client that does not accept
     gzip gets it decompressed. Both parts are text exposition with disjoint family names, so their
@@ -504,20 +531,18 @@ class MetricsExposition:
         self.collection_metrics = collection_metrics
         self.app_collector = AppStatusCollector(snapshots, collector, collection_metrics, clock)
         self.wait_seconds = wait_seconds
-        self._rendered: RenderedSnapshot | None = None
+        self.renders = 0  # how many times the circuit part was rendered (tests check the caching)
+        self._rendered: RenderedSnapshots | None = None
         self._job: _RenderJob | None = None
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _key(snapshot: Snapshot) -> tuple:
-        return (snapshot.org_id, snapshot.version, snapshot.as_of)
+    def prepare(self) -> RenderedSnapshots | None:
+        """Render the current snapshots now (blocking) unless done already; for the collector's thread."""
+        current = current_snapshots(self.snapshots)
+        return self._rendered_for(current, wait=None) if current else None
 
-    def prepare(self, snapshot: Snapshot) -> RenderedSnapshot:
-        """Render ``snapshot`` now (blocking) unless it already is; for the collector's thread."""
-        return self._rendered_for(snapshot, wait=None)
-
-    def _rendered_for(self, snapshot: Snapshot, wait: float | None) -> RenderedSnapshot | None:
-        key = self._key(snapshot)
+    def _rendered_for(self, snapshots: list[Snapshot], wait: float | None) -> RenderedSnapshots | None:
+        key = _versions_key(snapshots)
         with self._lock:
             rendered = self._rendered
             if rendered is not None and rendered.key == key:
@@ -527,34 +552,27 @@ class MetricsExposition:
                 job, start = _RenderJob(key), True
                 self._job = job
         if start:
-            threading.Thread(target=self._render_job, args=(job, snapshot), daemon=True).start()
+            threading.Thread(target=self._render_job, args=(job, snapshots), daemon=True).start()
         if job.done.wait(wait) or rendered is None:
             job.done.wait()
             with self._lock:
                 return self._rendered
-        return rendered  # the previous version, while the new one renders
+        return rendered  # the previous versions, while the new ones render
 
-    def _render_job(self, job: _RenderJob, snapshot: Snapshot) -> None:
+    def _render_job(self, job: _RenderJob, snapshots: list[Snapshot]) -> None:
         try:
             started = time.perf_counter()
-            plain = _render(lambda: snapshot_families(snapshot))
-            rendered = RenderedSnapshot(
-                job.key,
-                snapshot,
-                gzip.compress(plain, compresslevel=5),
-                len(plain),
-                time.perf_counter() - started,
+            plain = _render(lambda: snapshot_families(*snapshots))
+            zipped = gzip.compress(plain, compresslevel=5)
+            rendered = RenderedSnapshots(
+                job.key, tuple(snapshots), zipped, len(plain), time.perf_counter() - started
             )
             with self._lock:
-                current = self._rendered
-                if (
-                    current is None
-                    or current.snapshot.version <= snapshot.version
-                    or current.key[0] != job.key[0]
-                ):
+                self.renders += 1
+                if self._job is job or self._rendered is None:  # a newer job supersedes this one
                     self._rendered = rendered
         except Exception:  # a render bug must not wedge scrapes waiting on this job
-            log.exception("rendering metrics of snapshot %s failed", job.key)
+            log.exception("rendering the metrics of snapshots %s failed", job.key)
         finally:
             with self._lock:
                 if self._job is job:
@@ -563,11 +581,11 @@ class MetricsExposition:
 
     def body_gzip(self) -> bytes:
         """The whole exposition, gzipped."""
-        snapshot = self.snapshots.current()
+        current = current_snapshots(self.snapshots)
         if self.observer is not None:
-            self.observer.saw(snapshot)
-        rendered = self._rendered_for(snapshot, self.wait_seconds) if snapshot is not None else None
-        served = rendered.snapshot if rendered is not None else None
+            self.observer.saw(current)
+        rendered = self._rendered_for(current, self.wait_seconds) if current else None
+        served = list(rendered.snapshots) if rendered is not None else []
         app_part = gzip.compress(_render(lambda: self.app_collector.families(served)), compresslevel=5)
         return (rendered.body_gzip if rendered is not None else b"") + app_part
 
@@ -589,11 +607,14 @@ def metrics_blueprint(
     collector: StatusSource | None = None,
     collection_metrics: CollectionMetrics | None = None,
 ) -> Blueprint:
-    """Blueprint serving ``GET /metrics`` from ``snapshots.current()`` and ``collector.status()``.
+    """Blueprint serving ``GET /metrics`` from the store's current snapshots and ``collector.status()``.
 
-    Pass the ``CollectionMetrics`` the collector observes; without one, durations are taken from
-    each new snapshot's ``collection_seconds`` as scrapes see it. The exposition object is reachable
-    as ``blueprint.exposition`` (its ``prepare(snapshot)`` pre-renders a freshly published snapshot).
+    ``snapshots``: the snapshot store (``wanted_orgs()`` + ``current(org_id)``, or ``current()``).
+    ``collector``: anything with ``status() -> dict`` (see ``AppStatusCollector``), or None.
+    ``collection_metrics``: the ``CollectionMetrics`` the collector observes (append its
+    ``observe_collection`` to the collector's observers); without one, durations are taken from each
+    new snapshot's ``collection_seconds`` as scrapes see it. The exposition is reachable as
+    ``blueprint.exposition`` (its ``prepare()`` pre-renders freshly published snapshots).
     """
     exposition = MetricsExposition(snapshots, collector, collection_metrics)
     blueprint = Blueprint("metrics", __name__)
