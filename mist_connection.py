@@ -41,6 +41,7 @@ import mistapi
 import requests
 import urllib3.util
 from mistapi.api.v1.orgs import deviceprofiles as org_deviceprofiles
+from mistapi.api.v1.orgs import devices as org_devices
 from mistapi.api.v1.orgs import gatewaytemplates as org_gatewaytemplates
 from mistapi.api.v1.orgs import inventory as org_inventory
 from mistapi.api.v1.orgs import orgs as org_orgs
@@ -49,6 +50,7 @@ from mistapi.api.v1.orgs import stats as org_stats
 from mistapi.api.v1.self import self as self_api
 from mistapi.api.v1.sites import devices as site_devices
 from mistapi.api.v1.sites import insights as site_insights
+from mistapi.api.v1.sites import setting as site_setting_api
 
 from circuitstats import validate
 from mist_hosts import MIST_HOSTS
@@ -737,6 +739,39 @@ class MistConnection:
     ) -> Paged:
         return self.search_all(
             org_stats.searchOrgPeerPathStats, org_id, mac=mac, site_id=site_id, budget=budget
+        )
+
+    def site_setting(self, site_id: str, budget: CallBudget | None = None) -> dict:
+        """A site's settings (getSiteSetting, raw): Mist keeps site variables here, in ``vars``.
+
+        Site objects carry no ``vars``; there is no org-wide read of settings, so this is one call
+        per site (callers cache it by the site's ``modified_time``). ``MistBadAnswer`` unless an object.
+        """
+        response = self.call(site_setting_api.getSiteSetting, site_id, budget=budget)
+        return _decoded(response, "getSiteSetting", dict)
+
+    def device_events(
+        self,
+        org_id: str,
+        start: int | float,
+        end: int | float,
+        types: str | list[str] | tuple[str, ...],
+        budget: CallBudget | None = None,
+    ) -> Paged:
+        """Gateway events of the whole org in [start, end] (epoch s), of the given types, all pages.
+
+        One paginated search whatever the org size (searchOrgDeviceEvents with
+        ``device_type=gateway``; the cloud's default type is ``ap``). Paging is ``search_all``'s.
+        """
+        wanted = types if isinstance(types, str) else ",".join(types)
+        return self.search_all(
+            org_devices.searchOrgDeviceEvents,
+            org_id,
+            device_type="gateway",
+            type=wanted,
+            start=str(int(start)),
+            end=str(int(end)),
+            budget=budget,
         )
 
     def port_insights(

@@ -25,6 +25,20 @@ if TYPE_CHECKING:
 
 JSON = "application/json"
 DEVICE_TYPES = ("ap", "switch", "gateway", "all")
+# The description's enum for `distinct`, plus the fields gateway events carry (MIST_API.md).
+EVENT_COUNT_DISTINCT = (
+    "ap",
+    "apfw",
+    "model",
+    "org_id",
+    "site_id",
+    "text",
+    "timestamp",
+    "type",
+    "mac",
+    "port_id",
+    "device_type",
+)
 
 
 @dataclass(slots=True)
@@ -78,6 +92,7 @@ ROUTES: list[tuple[str, re.Pattern]] = [
             .replace("{org}", f"(?P<org_id>{ID})")
             .replace("{site}", f"(?P<site_id>{ID})")
             .replace("{dev}", f"(?P<device_id>{ID})")
+            .replace("{item}", f"(?P<item_id>{ID})")
         ),
     )
     for op, pattern in (
@@ -89,8 +104,15 @@ ROUTES: list[tuple[str, re.Pattern]] = [
         ("searchOrgPeerPathStats", "/api/v1/orgs/{org}/stats/vpn_peers/search"),
         ("getOrgInventory", "/api/v1/orgs/{org}/inventory"),
         ("listOrgGatewayTemplates", "/api/v1/orgs/{org}/gatewaytemplates"),
+        ("getOrgGatewayTemplate", "/api/v1/orgs/{org}/gatewaytemplates/{item}"),
         ("listOrgDeviceProfiles", "/api/v1/orgs/{org}/deviceprofiles"),
+        ("getOrgDeviceProfile", "/api/v1/orgs/{org}/deviceprofiles/{item}"),
+        ("searchOrgDevices", "/api/v1/orgs/{org}/devices/search"),
+        ("searchOrgDeviceEvents", "/api/v1/orgs/{org}/devices/events/search"),
+        ("countOrgDeviceEvents", "/api/v1/orgs/{org}/devices/events/count"),
         ("getSiteInfo", "/api/v1/sites/{site}"),
+        ("getSiteSetting", "/api/v1/sites/{site}/setting"),
+        ("getSiteSettingDerived", "/api/v1/sites/{site}/setting/derived"),
         ("listSiteDevices", "/api/v1/sites/{site}/devices"),
         ("searchSiteDevices", "/api/v1/sites/{site}/devices/search"),
         ("getSiteDevice", "/api/v1/sites/{site}/devices/{dev}"),
@@ -123,16 +145,25 @@ def list_page(items: list, query: dict, render: Callable[[object], str]) -> Repl
     )
 
 
-def search_page(call: Call, items: list, render: Callable[[object], str]) -> Reply:
-    """A search answer; `next` is a relative URL carrying `search_after`, absent on the last page."""
+def search_page(
+    call: Call, items: list, render: Callable[[object], str], window: tuple[int, int] | None = None
+) -> Reply:
+    """A search answer; `next` is a relative URL carrying `search_after`, absent on the last page.
+
+    With `window` (the (start, end) the items were selected with), `next` pins that window as
+    explicit start/end: a "last 7 days" read then pages over the same events while time moves on.
+    """
     limit = limit_param(call.query)
-    start, end = time_window(call.query, call.now)
+    start, end = window or time_window(call.query, call.now)
     offset = int_param(call.query, "search_after", 0, 0)
     chunk = items[offset : offset + limit]
     head = f'"start":{start},"end":{end},"limit":{limit},"total":{len(items)}'
     parts = ['{"results":[', ",".join(render(item) for item in chunk), "],", head]
     if offset + limit < len(items):
-        kept = [(k, v) for k, v in call.query.items() if k != "search_after"]
+        pinned = ("search_after", "duration", "start", "end") if window else ("search_after",)
+        kept = [(k, v) for k, v in call.query.items() if k not in pinned]
+        if window:
+            kept += [("start", str(start)), ("end", str(end))]
         kept.append(("search_after", str(offset + limit)))
         parts.append(',"next":' + json.dumps(f"{call.path}?{urlencode(kept)}"))
     parts.append("}")
@@ -199,6 +230,20 @@ class MistApi:
         return list_page(
             org.templates, call.query, lambda t: payloads.dumps(payloads.template_object(org, t))
         )
+
+    def getOrgGatewayTemplate(self, call: Call) -> Reply:  # noqa: N802
+        org = self.org(call)
+        template = next((t for t in org.templates if t.id == call.params["item_id"]), None)
+        if template is None:
+            raise NotFound("Not found")
+        return json_reply(200, payloads.template_object(org, template))
+
+    def getOrgDeviceProfile(self, call: Call) -> Reply:  # noqa: N802
+        org = self.org(call)
+        profile = next((p for p in org.profiles if p.id == call.params["item_id"]), None)
+        if profile is None:
+            raise NotFound("Not found")
+        return json_reply(200, payloads.profile_object(org, profile))
 
     def listOrgDeviceProfiles(self, call: Call) -> Reply:  # noqa: N802
         org = self.org(call)
@@ -277,6 +322,15 @@ class MistApi:
         org, site = self.site(call)
         return json_reply(200, payloads.site_object(org, site))
 
+    def getSiteSetting(self, call: Call) -> Reply:  # noqa: N802
+        org, site = self.site(call)
+        return json_reply(200, payloads.site_setting_object(org, site))
+
+    def getSiteSettingDerived(self, call: Call) -> Reply:  # noqa: N802
+        """Site settings merged with org-level ones; the simulated orgs have none to add."""
+        org, site = self.site(call)
+        return json_reply(200, payloads.site_setting_object(org, site))
+
     def listSiteDevices(self, call: Call) -> Reply:  # noqa: N802
         org, site = self.site(call)
         kind = enum_param(call.query, "type", DEVICE_TYPES, "ap")
@@ -291,15 +345,78 @@ class MistApi:
 
     def searchSiteDevices(self, call: Call) -> Reply:  # noqa: N802
         org, site = self.site(call)
+        return self._device_search(call, org, site.gateways)
+
+    def searchOrgDevices(self, call: Call) -> Reply:  # noqa: N802
+        org = self.org(call)
+        return self._device_search(call, org, org.gateways)
+
+    def _device_search(self, call: Call, org: Org, gateways: list) -> Reply:
         q = call.query
         kind = enum_param(q, "type", ("ap", "switch", "gateway"), "ap")
-        items = filter_gateways(site.gateways if kind == "gateway" else [], q, org)
+        stats = bool(bool_param(q, "stats"))
+        items = filter_gateways(gateways if kind == "gateway" else [], q, org)
         for key in ("hostname", "model"):
             if q.get(key):
                 items = [g for g in items if getattr(g, key) == q[key]]
-        return search_page(
-            call, items, lambda g: payloads.dumps(payloads.device_search_object(org, g, call.now))
-        )
+        views = self.sim.views[org.id]
+        return search_page(call, items, lambda g: views.device_search(g, call.now, stats))
+
+    # device events
+    def _events(self, call: Call, org: Org, default_device_type: str) -> tuple[list, tuple[int, int]]:
+        """Events matching the query's filters and time window (oldest first)."""
+        q = call.query
+        kinds = set((q.get("device_type") or default_device_type).split(","))
+        if not kinds <= set(DEVICE_TYPES):
+            raise BadRequest(f"device_type must be among {', '.join(DEVICE_TYPES)}, got {q['device_type']!r}")
+        window = time_window(q, call.now)
+        if not kinds & {"gateway", "all"}:
+            return [], window
+        start, end = window
+        events = [e for e in org.events.timeline(call.now) if start <= e[0] < end]
+        if q.get("type"):
+            wanted = {t.strip() for t in q["type"].split(",")}
+            events = [e for e in events if e[1] in wanted]
+        if q.get("mac"):
+            macs = {normalise_mac(m) for m in q["mac"].split(",")}
+            events = [e for e in events if e[2].mac in macs]
+        if q.get("model"):
+            models = set(q["model"].split(","))
+            events = [e for e in events if e[2].model in models]
+        if q.get("site_id"):
+            events = [e for e in events if e[2].site.id == q["site_id"]]
+        if q.get("text"):
+            needle = q["text"].lower()
+            events = [e for e in events if needle in payloads.event_text(e).lower()]
+        return events, window
+
+    def searchOrgDeviceEvents(self, call: Call) -> Reply:  # noqa: N802
+        org = self.org(call)
+        events, window = self._events(call, org, "ap")
+        order = call.query.get("sort") or "timestamp"
+        if order not in ("timestamp", "-timestamp"):
+            raise BadRequest(f"sort must be timestamp or -timestamp, got {order!r}")
+        if order == "-timestamp":
+            events = events[::-1]
+        model = org.events
+        return search_page(call, events, lambda e: payloads.dumps(model.document(e)), window)
+
+    def countOrgDeviceEvents(self, call: Call) -> Reply:  # noqa: N802
+        org = self.org(call)
+        distinct = enum_param(call.query, "distinct", EVENT_COUNT_DISTINCT, "model")
+        events, (start, end) = self._events(call, org, "all")
+        model = org.events
+        counts: dict[str, int] = {}
+        for event in events:
+            value = model.document(event).get(distinct)
+            if value is not None:
+                counts[str(value)] = counts.get(str(value), 0) + 1
+        limit = limit_param(call.query)
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        results = [{distinct: value, "count": n} for value, n in ranked[:limit]]
+        body = {"distinct": distinct, "start": start, "end": end, "limit": limit, "results": results}
+        body["total"] = len(ranked)
+        return json_reply(200, body)
 
     def getSiteInsightMetricsForGateway(self, call: Call) -> Reply:  # noqa: N802
         org, _site, gateway = self.site_gateway(call)

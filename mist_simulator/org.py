@@ -8,7 +8,13 @@ live rates, uptime) are computed from the traffic model at request time by `payl
 clock input here is `anchor_hour`, the UTC day (in hours) at which "down since" moments are placed.
 
 Generation is a single pass over plain dataclasses (no JSON yet), so 10,000 gateways build in
-about a second; JSON is produced lazily and cached per gateway.
+about a second; JSON is produced lazily and cached per gateway. Device events (`events.py`) are
+planned in a second pass with their own random stream, so adding them changed no other value.
+
+Template placeholders (`{{WAN_GE_0_0_0_IP}}`) are resolved where Mist keeps them: the first
+gateway of a site puts its values in the *site settings* `vars` (getSiteSetting); a second gateway
+of the same site, needing other values for the same names, gets them as device-level `vars`,
+which Mist lets override site variables.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
+from .events import EventModel
 from .names import CITIES, ORG_NAMES, SITE_KINDS, STREETS, adversarial
 from .traffic import MAX_BASE_FRACTION, TrafficModel, Wave
 
@@ -63,6 +70,8 @@ class Site:
     gatewaytemplate_id: str | None
     created_time: int
     gateways: list = field(default_factory=list)
+    vars: dict = field(default_factory=dict)  # site variables: served by getSiteSetting only
+    modified_time: int = 0  # bumped by MistSimulator.set_site_vars
 
 
 @dataclass(slots=True)
@@ -85,8 +94,9 @@ class Port:
     wave: Wave
     rx_errors: int
     tx_errors: int
-    last_flapped: int
+    last_flapped: int  # static part; ports flapping often get it from the event model per slot
     lte: dict | None = None
+    flaps_per_day: int = 0  # > 0: a port flapping often (events.py generates its flaps lazily)
 
     @property
     def wan_name(self) -> str | None:
@@ -156,6 +166,7 @@ class Org:
     created_time: int
     site_by_id: dict = field(default_factory=dict)
     gateway_by_id: dict = field(default_factory=dict)
+    events: object = None  # events.EventModel, set by build_org
 
     def index(self) -> None:
         self.site_by_id = {s.id: s for s in self.sites}
@@ -170,6 +181,7 @@ class Org:
             "wan_ports": len(wan),
             "wan_ports_up": sum(p.up for p in wan),
             "sites": len(self.sites),
+            "flapping_ports": sum(p.flaps_per_day > 0 for p in wan),
         }
 
 
@@ -244,6 +256,11 @@ HUB_LAYOUTS = (
 LAN_PORT = {"srx": "ge-0/0/4", "ssr": "ge-0/0/3"}
 HUB_LAN_PORT = {"srx": "xe-0/0/3", "ssr": "xe-1/0/2"}
 HUB_CITIES = ("DC East", "DC West", "DC Frankfurt", "DC Singapore", "DC London", "DC Tokyo")
+
+
+def modified(created: int) -> int:
+    """A stable modified_time after `created` (within 90 days)."""
+    return created + (created % 7_776_000)
 
 
 def transport_of(wan_name: str) -> str:
@@ -361,7 +378,7 @@ class OrgBuilder:
         city, cc, tz, tz_hours, lat, lng = self.rng.choice(CITIES)
         number = self.rng.randrange(1, 9999)
         address = f"{self.rng.randrange(1, 2000)} {self.rng.choice(STREETS)}, {city}, {cc}"
-        return Site(
+        site = Site(
             id=self.uuid(),
             name=self.text(f"{kind} {index:05d} {city}"),
             city=city,
@@ -374,6 +391,8 @@ class OrgBuilder:
             gatewaytemplate_id=template.id if template else None,
             created_time=self.epoch(),
         )
+        site.modified_time = modified(site.created_time)
+        return site
 
     # gateways
     def gateway(self, index: int, site: Site, role: str, family: str, slot: int) -> Gateway:
@@ -447,8 +466,11 @@ class OrgBuilder:
             ip = ip_config.get("ip", "")
             if ip.startswith("{{"):
                 ip = self.public_ip()
-                gateway.vars[var_name(interface, "IP")] = ip
-                gateway.vars[var_name(interface, "GW")] = self.public_ip()
+                ip_var, gw_var = var_name(interface, "IP"), var_name(interface, "GW")
+                # Site variables first; a second gateway of the site overrides them on the device.
+                holder = gateway.site.vars if ip_var not in gateway.site.vars else gateway.vars
+                holder[ip_var] = ip
+                holder[gw_var] = self.public_ip()
             return "Static", f"{ip}/29"
         octets = f"{self.rng.randrange(64, 127)}.{self.rng.randrange(0, 255)}.{self.rng.randrange(2, 254)}"
         if interface.startswith(("cl-", "lte")):
@@ -634,6 +656,7 @@ class OrgBuilder:
             created_time=BASE_EPOCH - 86400 * (self.seed % 300),
         )
         org.index()
+        org.events = EventModel.plan(org)
         return org
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from dataclasses import dataclass
 
-from .org import Gateway, Org, PeerPath, Port
+from . import events
+from .org import Gateway, Org, PeerPath, Port, modified
 from .traffic import FIVE_MIN, HOUR
 
 RX_PACKET_BYTES = 700
@@ -22,10 +24,6 @@ TX_PACKET_BYTES = 420
 
 def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def modified(created: int) -> int:
-    return created + (created % 7_776_000)
 
 
 @dataclass(slots=True)
@@ -40,6 +38,7 @@ class GatewayJson:
     peer_search: list[str]
     port_ids: list[str]
     up: list[bool]
+    if_stat: str  # the if_stat map alone (device search with stats=true)
 
 
 # -- live port values --------------------------------------------------------------------------
@@ -93,7 +92,7 @@ def port_object(port: Port, live: dict) -> dict:
         "jitter": live["jitter"],
         "latency": live["latency"],
         "loss": live["loss"],
-        "last_flapped": port.last_flapped,
+        "last_flapped": live["last_flapped"],
     }
     if port.lte:
         out.update(port.lte)
@@ -219,7 +218,27 @@ def site_object(org: Org, site) -> dict:
         "sitegroup_ids": [],
         "notes": "",
         "created_time": site.created_time,
-        "modified_time": modified(site.created_time),
+        "modified_time": site.modified_time,
+    }
+
+
+def event_text(event) -> str:
+    """The `text` of a planned event tuple (see events.py)."""
+    return events.event_text(event[1], event[3], event[4])
+
+
+def site_setting_object(org: Org, site) -> dict:
+    """getSiteSetting: where Mist keeps site variables (`vars`); a site object has none."""
+    return {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"mist-sim:site-setting:{site.id}")),
+        "site_id": site.id,
+        "org_id": org.id,
+        "for_site": True,
+        "vars": dict(site.vars),
+        "gateway_updown_threshold": None,
+        "vpn_path_updown_threshold": None,
+        "created_time": site.created_time,
+        "modified_time": site.modified_time,
     }
 
 
@@ -366,6 +385,7 @@ class OrgViews:
         if_stat, ports, port_ids, up = {}, [], [], []
         for port in gateway.ports:
             live = port_live(org, port, slot)
+            live["last_flapped"] = org.events.last_flapped(gateway, port, now)
             if_stat[if_stat_key(port)] = if_stat_entry(port, live)
             ports.append(dumps(port_object(port, live)))
             port_ids.append(port.port_id)
@@ -374,7 +394,16 @@ class OrgViews:
         port_search = [port_head[:-1] + "," + p[1:] for p in ports]
         peer_search = [peer_head[:-1] + "," + p[1:] for p in peers]
         base = dumps(stats_base(org, gateway, now, if_stat))
-        return GatewayJson(slot, base[:-1], ports, port_search, peers, peer_search, port_ids, up)
+        return GatewayJson(
+            slot, base[:-1], ports, port_search, peers, peer_search, port_ids, up, dumps(if_stat)
+        )
+
+    def device_search(self, gateway: Gateway, now: int, stats: bool) -> str:
+        """A device search result; with `stats=true` it carries the interface statistics (`if_stat`)."""
+        body = dumps(device_search_object(self.org, gateway, now))
+        if not stats:
+            return body
+        return body[:-1] + ',"if_stat":' + self.gateway(gateway, now).if_stat + "}"
 
     def stats(self, gateway: Gateway, now: int, fields: set[str]) -> str:
         """Device stats JSON; `fields` may hold "ports", "vpn_peers" or "*"."""

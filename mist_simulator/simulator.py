@@ -173,6 +173,29 @@ class MistSimulator:
     def truth(self, org_id: str | None = None) -> dict:
         return self.org(org_id).truth()
 
+    def port_flaps(self, org_id: str | None = None, start: int | None = None, end: int | None = None):
+        """Ground truth for tests: Counter {(gateway mac, port_id): GW_PORT_DOWN events} in [start, end).
+
+        Defaults to the 7 days before now, the window the events search serves. Ports flapping
+        often are also marked on the model: `port.flaps_per_day > 0` (see events.py).
+        """
+        return self.org(org_id).events.port_flaps(self.now(), start, end)
+
+    def device_events(self, org_id: str | None = None) -> list[dict]:
+        """Ground truth for tests: every gateway event the cloud shows now, oldest first."""
+        model = self.org(org_id).events
+        return [model.document(event) for event in model.timeline(self.now())]
+
+    def set_site_vars(self, site_id: str, variables: dict, modified_time: int | None = None) -> None:
+        """Replace a site's variables (getSiteSetting `vars`) and bump the site's `modified_time`.
+
+        Why: a dashboard caching site settings refreshes them when `modified_time` changes; tests
+        of that need a site that changes under them. The time defaults to the simulated clock.
+        """
+        _org, site = self.site_by_id[site_id]
+        site.vars = dict(variables)
+        site.modified_time = self.now() if modified_time is None else modified_time
+
     def self_document(self, principal: Principal) -> dict:
         """GET /api/v1/self: an org token has no email; a user token lists several orgs."""
         privileges = [

@@ -7,6 +7,9 @@ Every `$ref` is resolved through a `referencing` registry holding the whole docu
 Corrections to the official description (each one is a place where it is wrong for gateways):
 - `stats_switch_port_port_usage` (the `port_usage` of port stats) lists only "lan"; gateway ports
   report "wan" too (MIST_API.md), so "wan" is added.
+- `site_setting_derived` is `allOf: [site_setting, site_setting_derived_accounts]`, and the second
+  part is an object whose *every* property must be an OAuth account, so no settings object could
+  match (`vars`, `id`, ... are not accounts). The derived settings are validated as site settings.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ def registry() -> Registry:
     doc = copy.deepcopy(spec())
     schemas = doc["components"]["schemas"]
     schemas["stats_switch_port_port_usage"]["enum"] = ["lan", "wan"]  # see the module docstring
+    schemas["site_setting_derived"] = {"$ref": "#/components/schemas/site_setting"}  # likewise
     doc["components"] = _nullable(doc["components"])
     return Registry().with_resource(URI, Resource(contents=doc, specification=DRAFT202012))
 
