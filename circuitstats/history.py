@@ -220,15 +220,20 @@ class PortHistory:
         (the shape of ``Snapshot.history``); the rows' ``up`` and ``last_flapped`` fill in what the
         events do not say."""
         out: dict[str, dict] = {}
+        # most gateways have no event in a week: skip their per-port key lookups altogether
+        macs_with_events = {key.partition("|")[0] for key in self.events}
+        covered, retention = self.covered_since, self.retention
         for row in rows:
             gateway_id, mac = row.get("id"), row.get("mac")
             if not gateway_id:
                 continue
+            quiet = _mac(mac) not in macs_with_events
             for port in row.get("ports") or ():
                 name = port.get("name")
                 if name:
-                    out[f"{gateway_id}|{name}"] = self.summary(
-                        mac, name, now, port.get("up"), port.get("last_flapped")
+                    events = [] if quiet else self.port_events(mac, name)
+                    out[f"{gateway_id}|{name}"] = port_summary(
+                        events, now, covered, retention, port.get("up"), port.get("last_flapped")
                     )
         return out
 

@@ -91,9 +91,13 @@ class Thresholds:
         return asdict(self)
 
 
+_NUMERIC = (int, float)
+
+
 def _number(value: Any) -> float | None:
-    """A usable measurement, else None (bool is not a number here)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A usable measurement, else None. An exact type test, because it runs for every port and
+    path of a 10,000-gateway org and because bool (an int subclass) is not a measurement."""
+    if type(value) not in _NUMERIC:
         return None
     return value if value == value else None  # NaN is not a measurement
 
@@ -194,25 +198,28 @@ def _degraded_paths_by_port(
     Attribution (which row a path counts for) is the same as the row's peer counts; it is only
     worked out for gateways that have a degraded path, which keeps 10,000 gateways fast.
     """
-    up_paths = [p for p in paths if isinstance(p, Mapping) and p.get("up") is True]
-    if not any(_over_any(p, limits) for p in up_paths):
+    loss, latency, jitter = limits.loss_percent, limits.latency_ms, limits.jitter_ms
+    up_paths = [p for p in paths if isinstance(p, dict) and p.get("up") is True]
+    over = [p for p in up_paths if _over_any(p, loss, latency, jitter)]
+    if not over:
         return {}
+    over_ids = {id(p) for p in over}
     by_port: dict[str, list[Mapping[str, Any]]] = {}
+    degraded_ports: set[str] = set()
     for path in up_paths:
         owner = attribute_peer_path(path.get("port_id"), ports)
         if owner is not None:
             by_port.setdefault(owner, []).append(path)
-    return {name: items for name, items in by_port.items() if any(_over_any(p, limits) for p in items)}
+            if id(path) in over_ids:
+                degraded_ports.add(owner)
+    return {name: by_port[name] for name in degraded_ports}
 
 
-def _over_any(path: Mapping[str, Any], limits: Thresholds) -> bool:
-    for field, limit in (
-        ("loss", limits.loss_percent),
-        ("latency", limits.latency_ms),
-        ("jitter", limits.jitter_ms),
-    ):
-        value = _number(path.get(field))
-        if value is not None and value >= limit:
+def _over_any(path: Mapping[str, Any], loss: float, latency: float, jitter: float) -> bool:
+    """Whether any metric is at or above its limit (a NaN compares False: never over)."""
+    get = path.get
+    for value, limit in ((get("loss"), loss), (get("latency"), latency), (get("jitter"), jitter)):
+        if type(value) in _NUMERIC and value >= limit:
             return True
     return False
 
@@ -230,7 +237,7 @@ def _gateway_problems(
         return [_problem("gateway_disconnected", "critical", row, None, last_seen, detail)]
 
     found: list[dict] = []
-    ports = [p for p in row.get("ports") or () if isinstance(p, Mapping) and p.get("name")]
+    ports = [p for p in row.get("ports") or () if isinstance(p, dict) and p.get("name")]
     any_up = any(p.get("up") is True for p in ports)
     degraded = _degraded_paths_by_port(paths or (), ports, limits)
     gateway_id = row.get("id")
