@@ -278,7 +278,7 @@ def insights_of_first_gateway(conn, sim):
         ("getOrg", lambda conn, sim: conn.organization(sim.org_id)),
         (
             "getSiteInsightMetricsForGateway",
-            lambda conn, sim: conn.port_insights("s", "d", "ge-0/0/0", 0, 1, 300),
+            insights_of_first_gateway,
         ),
     ],
 )
