@@ -21,7 +21,7 @@ import circuits
 from circuitstats import snapshot as snapshots
 from circuitstats.enrichment import SiteEnricher
 from circuitstats.snapshot import MemorySnapshotStore, Snapshot
-from mist_connection import MistConnection, MistError, MistRateLimited
+from mist_connection import MistConnection, MistError, MistRateLimited, MistUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,16 @@ class UnknownOrg(Exception):
 
 
 class NotReady(Exception):
-    """No snapshot of this org exists yet (first collection running, or failing)."""
+    """No snapshot of this org exists yet (first collection running, or failing).
 
-    def __init__(self, message: str, progress: dict | None = None):
+    ``status`` is 503 while collecting or when the cloud is unavailable or rate-limiting us, 502 when
+    the cloud refused us or answered something unreadable; ``extra`` goes into the JSON answer.
+    """
+
+    def __init__(self, message: str, progress: dict | None = None, status: int = 503, **extra):
         self.progress = progress or {}
+        self.status = status
+        self.extra = extra
         super().__init__(message)
 
 
@@ -111,6 +117,8 @@ class OrgState:
         self.last_success: float | None = None
         self.last_error: str | None = None
         self.last_attempt: float | None = None
+        self.error_status = 503  # HTTP status a request sees while no snapshot exists and this fails
+        self.rate_limited_until: float | None = None
         self.next_run = 0.0
         self.progress: dict = {}
         self.first_done = threading.Event()
@@ -138,6 +146,7 @@ class Collector:
         self.clock = clock
         self.hooks = hooks or {}  # extra per-snapshot computations (problems, history), by name
         self.orgs_ref = Reference()
+        self._orgs_tried = threading.Event()  # set once /self was asked (answered or not)
         self._states: dict[str, OrgState] = {}
         self._lock = threading.Lock()
         self._collect_lock = threading.Lock()
@@ -197,6 +206,16 @@ class Collector:
         self.orgs_ref.refresh(self.conn.organizations, IDENTITY_TTL, now)
         if self.orgs_ref.value is not None:
             self.store.put_meta("orgs", self.orgs_ref.value)
+        self._orgs_tried.set()
+
+    def known_orgs(self, wait: float = 20.0) -> list[dict] | None:
+        """The orgs, waiting (up to ``wait`` s) for the first /self answer when none is known yet."""
+        orgs = self.organizations()
+        if orgs is None and self.running():
+            self.wake()
+            self._orgs_tried.wait(wait)
+            orgs = self.organizations()
+        return orgs
 
     def wanted_orgs(self) -> list[str]:
         wanted = [self.settings.org_id] if self.settings.org_id else []
@@ -211,7 +230,9 @@ class Collector:
         """The org a request is about: the requested one (if visible), MIST_ORG_ID or the only one."""
         if requested is None and self.settings.org_id:
             return self.settings.org_id
-        orgs = self.organizations()
+        if requested is not None and requested == self.settings.org_id:
+            return requested
+        orgs = self.known_orgs()
         if requested is not None:
             if requested == self.settings.org_id:
                 return requested
@@ -291,8 +312,11 @@ class Collector:
             log.warning("collection of %s failed: %s", state.org_id, reason)
         if isinstance(exc, MistRateLimited):
             state.next_run = max(state.next_run, exc.until)
+            state.rate_limited_until = exc.until
         else:
             state.next_run = min(state.next_run, self.clock() + FIRST_RETRY)
+            state.rate_limited_until = None
+        state.error_status = 503 if isinstance(exc, MistRateLimited | MistUnavailable) else 502
         state.last_error = reason
         state.first_done.set()
         previous = self.store.current(state.org_id)
@@ -397,12 +421,17 @@ class Collector:
         """Wait until the first collection of this org ended (success or failure), at most ``timeout``."""
         self._state(org_id).first_done.wait(timeout)
 
-    def last_error(self, org_id: str) -> str | None:
+    def not_ready(self, org_id: str) -> NotReady:
+        """Why a request finds no snapshot of this org: still collecting, or the real cause."""
         state = self._states.get(org_id)
+        progress = self.progress(org_id)
         if state is not None and state.last_error:
-            return state.last_error
-        shared = self.store.get_meta("collector_status") or {}
-        return ((shared.get("orgs") or {}).get(org_id) or {}).get("last_error")
+            extra = {"rate_limited_until": state.rate_limited_until} if state.rate_limited_until else {}
+            return NotReady(f"no data from the Mist cloud yet: {state.last_error}", progress, state.error_status, **extra)
+        shared = ((self.store.get_meta("collector_status") or {}).get("orgs") or {}).get(org_id) or {}
+        if shared.get("last_error"):
+            return NotReady(f"no data from the Mist cloud yet: {shared['last_error']}", shared.get("progress"))
+        return NotReady("collecting the organization's gateways for the first time: retry shortly", progress)
 
     def local_status(self) -> dict:
         now = self.clock()

@@ -37,13 +37,14 @@ class HourlyBudget:
         while self._spent and self._spent[0] <= now - 3600:
             self._spent.popleft()
 
-    def try_spend(self) -> bool:
+    def try_spend(self, calls: int = 1) -> bool:
+        """Spend ``calls`` at once, or nothing when they do not all fit."""
         now = self._clock()
         with self._lock:
             self._trim(now)
-            if len(self._spent) >= self.per_hour:
+            if len(self._spent) + calls > self.per_hour:
                 return False
-            self._spent.append(now)
+            self._spent.extend([now] * calls)
             return True
 
     def used(self) -> int:
@@ -204,7 +205,7 @@ class SiteEnricher:
                 self._wake.wait(timeout=60)
                 continue
             calls = 2 if self._fetch_setting else 1
-            if not all(self.budget.try_spend() for _ in range(calls)):
+            if not self.budget.try_spend(calls):
                 self._stop.wait(min(60.0, max(1.0, self.budget.seconds_until_free())))
                 continue
             self.enrich_site(*job)

@@ -29,8 +29,9 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(NotReady)
     def not_ready(exc):
-        response = fail(503, str(exc), collecting=exc.progress)
-        response.headers["Retry-After"] = "2"
+        response = fail(exc.status, str(exc), collecting=exc.progress, **exc.extra)
+        until = exc.extra.get("rate_limited_until")
+        response.headers["Retry-After"] = str(max(1, int(until - time.time()))) if until else "2"
         return response
 
     @app.errorhandler(OrgChoiceRequired)

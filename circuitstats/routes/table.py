@@ -48,11 +48,7 @@ def current_snapshot() -> Snapshot:
         rt.collector.wait_first(org_id, FIRST_SNAPSHOT_WAIT)
         snapshot = rt.store.wait_for(org_id, 0.5)
     if snapshot is None:
-        error = rt.collector.last_error(org_id)
-        progress = rt.collector.progress(org_id)
-        if error:
-            raise NotReady(f"no data from the Mist cloud yet: {error}", progress)
-        raise NotReady("collecting the organization's gateways for the first time: retry shortly", progress)
+        raise rt.collector.not_ready(org_id)
     return snapshot
 
 
@@ -65,7 +61,7 @@ def status():
 
 @table.get("/api/organizations")
 def organizations():
-    orgs = need_runtime().collector.organizations()
+    orgs = need_runtime().collector.known_orgs()
     if orgs is None:
         raise NotReady("the list of organizations is not read yet: retry shortly")
     return json_response({"success": True, "data": orgs, "as_of": time.time(), "stale": False})

@@ -8,33 +8,35 @@ import pytest
 
 from app import create_app
 from mist_simulator import MistSimulator
-from tests.support.apps import dashboard_of, simulator_of
+from tests.support.apps import collect, runtime_of, simulator_of
 
 TOKENS = ("token-alpha-111111", "token-bravo-222222")
 
 
 def test_token_a_at_its_limit_token_b_serves_without_sleeping(make_demo_app):
-    app = make_demo_app(tokens=TOKENS)
+    app = make_demo_app(tokens=TOKENS, extra={"collect": False})
     sim = simulator_of(app)
     sim.exhaust_token(TOKENS[0])
     started = time.monotonic()
+    collect(app)
     response = app.test_client().get("/api/gateways")
     elapsed = time.monotonic() - started
     assert response.status_code == 200
     assert elapsed < 5, "a 429 must rotate to the next token, never sleep"
     by_token = sim.calls()["by_token"]
     assert by_token.get(TOKENS[1], 0) >= 5
-    status = app.test_client().get("/api/status").get_json()["data"]
+    status = app.test_client().get("/api/status").get_json()["data"]["collector"]
     cooling = [t for t in status["tokens"] if t["cooling_until"]]
     assert len(cooling) == 1 and cooling[0]["token"].startswith(TOKENS[0][:4])
     assert status["rate_limited_until"] is None
 
 
 def test_all_tokens_limited_and_nothing_cached_is_a_clear_503(make_demo_app):
-    app = make_demo_app(tokens=TOKENS)
+    app = make_demo_app(tokens=TOKENS, extra={"collect": False})
     sim = simulator_of(app)
     for token in TOKENS:
         sim.exhaust_token(token)
+    collect(app)
     response = app.test_client().get("/api/gateways")
     assert response.status_code == 503
     body = response.get_json()
@@ -42,7 +44,7 @@ def test_all_tokens_limited_and_nothing_cached_is_a_clear_503(make_demo_app):
     assert "rate-limited until" in body["error"]
     assert body["rate_limited_until"] > time.time()
     assert int(response.headers["Retry-After"]) >= 1
-    status = app.test_client().get("/api/status").get_json()["data"]
+    status = app.test_client().get("/api/status").get_json()["data"]["collector"]
     assert status["rate_limited_until"] > time.time()
 
 
@@ -54,11 +56,12 @@ def test_all_tokens_limited_with_data_serves_it_stale(make_demo_app):
     sim = simulator_of(app)
     for token in TOKENS:
         sim.exhaust_token(token)
-    time.sleep(1.2)
+    collect(app)
     second = client.get("/api/gateways")
     assert second.status_code == 200
     body = second.get_json()
     assert body["stale"] is True
+    assert "rate-limited" in body["stale_reason"]
     assert body["as_of"] == first["as_of"]
     assert len(body["data"]["gateways"]) == len(first["data"]["gateways"])
 
@@ -126,13 +129,13 @@ def _cold_gateway_calls(gateways: int) -> tuple[int, dict]:
     assert response.status_code == 200
     assert len(response.get_json()["data"]["gateways"]) == gateways
     calls = sim.calls()
-    assert dashboard_of(app).conn.upstream_calls == calls["total"]
+    assert runtime_of(app).conn.upstream_calls == calls["total"]
     return calls["total"], calls["by_operation"]
 
 
-def test_cold_load_of_1000_gateways_costs_at_most_12_calls():
+def test_cold_load_of_1000_gateways_costs_at_most_8_calls():
     total, by_operation = _cold_gateway_calls(1000)
-    assert total <= 12, by_operation
+    assert total <= 8, by_operation
     assert "getSiteDevice" not in by_operation and "listSiteDevices" not in by_operation
 
 
@@ -149,15 +152,16 @@ def test_background_enrichment_is_budgeted_and_visible(make_demo_app):
     client.get("/api/gateways")
     sim = simulator_of(app)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and sim.calls()["by_operation"].get("listSiteDevices", 0) < 3:
+    while time.monotonic() < deadline and sim.calls()["by_operation"].get("listSiteDevices", 0) < 1:
         time.sleep(0.05)
     time.sleep(0.5)
-    assert sim.calls()["by_operation"].get("listSiteDevices", 0) == 3
-    enrichment = client.get("/api/status").get_json()["data"]["enrichment"]
+    # One site costs two calls (device configs and site settings): a budget of 3 reads one site.
+    assert sim.calls()["by_operation"].get("listSiteDevices", 0) == 1
+    enrichment = client.get("/api/status").get_json()["data"]["collector"]["enrichment"]
     assert enrichment["budget_per_hour"] == 3
-    assert enrichment["used_last_hour"] == 3
-    assert enrichment["sites_done"] == 3
-    assert enrichment["sites_pending"] == enrichment["sites_total"] - 3 > 0
+    assert enrichment["used_last_hour"] == 2
+    assert enrichment["sites_done"] == 1
+    assert enrichment["sites_pending"] == enrichment["sites_total"] - 1 > 0
 
 
 def test_a_host_that_is_not_a_mist_cloud_is_a_clear_setup_error():
@@ -185,12 +189,12 @@ def test_enrichment_fills_overrides_and_site_variables_once_done(make_demo_app):
     assert {p["override"] for p in ports_before} == {None}, "nothing is known before enrichment"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        enrichment = client.get("/api/status").get_json()["data"]["enrichment"]
+        enrichment = client.get("/api/status").get_json()["data"]["collector"]["enrichment"]
         if enrichment["sites_total"] and enrichment["sites_pending"] == 0:
             break
         time.sleep(0.1)
     assert enrichment["sites_pending"] == 0
-    dashboard_of(app).cache.invalidate(f"table:{simulator_of(app).org_id}")
+    collect(app)  # the next collection merges what enrichment learnt
     after = client.get("/api/gateways").get_json()["data"]
     ports = [p for g in after["gateways"] for p in g["ports"]]
     assert {p["override"] for p in ports} <= {True, False}

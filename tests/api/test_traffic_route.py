@@ -95,3 +95,22 @@ def test_port_of_an_unknown_gateway_without_site_is_404(client):
     response = client.get("/api/gateway/00000000-0000-0000-1000-000000000001/port/ge-0/0/0/traffic")
     assert response.status_code == 404
     assert response.get_json()["success"] is False
+
+
+def test_unknown_ids_cost_no_mist_call(client, demo_app, port):
+    """1,000 requests for ids, ports, sites or MACs that the snapshot does not hold: 404, 0 calls."""
+    import uuid
+
+    gateway, wan_port = port
+    sim = simulator_of(demo_app)
+    before = sim.calls()["total"]
+    other_site = str(uuid.UUID(int=7))
+    statuses = []
+    for i in range(250):
+        unknown = str(uuid.UUID(int=i + 1000))
+        statuses.append(client.get(f"/api/gateway/{unknown}/port/ge-0/0/0/traffic").status_code)
+        statuses.append(client.get(f"/api/gateway/{unknown}/vpn_peers", query_string={"mac": "0011223344ff"}).status_code)
+        statuses.append(client.get(_url(gateway, {"name": f"ge-9/9/{i % 100}"})).status_code)
+        statuses.append(client.get(_url(gateway, wan_port), query_string={"site_id": other_site}).status_code)
+    assert statuses == [404] * 1000
+    assert sim.calls()["total"] == before
