@@ -12,35 +12,48 @@ export function naNode() {
   return el('span', { class: 'na', title: 'not available', text: DASH });
 }
 
-// A template value such as "{{WAN_GE_0_0_0_IP}}" that no site or device variable has filled yet.
-const UNRESOLVED_VARIABLE = /^\{\{\s*[^{}]+?\s*\}\}$/;
+// Every string that came from the network is shown inside <bdi>: bidirectional isolation, so a
+// right-to-left override in one name cannot reverse the text of the cells after it.
 
-/** Text node for a value, or the "not available" dash; unresolved template variables look muted. */
-export function valueNode(value, formatter = String) {
+const UNRESOLVED_TITLE = 'template variable not resolved yet: filled once the gateway\'s own configuration has been read';
+
+/**
+ * A network string, isolated and clipped: one line with an ellipsis, the whole value in the
+ * tooltip and in the text itself (CSS clips only the drawing, so assistive technology reads all
+ * of it). `template` says the row marked this value as an unresolved template variable
+ * (PortRow.template_vars_unresolved); only then is it styled as one, never for a name that merely
+ * looks like "{{7*7}}".
+ */
+export function clippedNode(value, { template = false } = {}) {
   if (isUnknown(value) || value === '') return naNode();
-  return unresolvedNode(value) || document.createTextNode(formatter(value));
-}
-
-function unresolvedNode(value) {
-  if (typeof value !== 'string' || !UNRESOLVED_VARIABLE.test(value)) return null;
-  return el('span', {
-    class: 'unresolved',
-    title: 'template variable not resolved yet: filled once the gateway\'s own configuration has been read',
-    text: value,
-  });
+  const text = String(value);
+  if (template) return el('bdi', { class: 'clip unresolved', title: `${text}: ${UNRESOLVED_TITLE}`, text });
+  return el('bdi', { class: 'clip', title: text, text });
 }
 
 /**
- * Free text from Mist (names, descriptions) can be arbitrarily long: show it clipped with an
- * ellipsis, the whole value in the tooltip, so one hostile name cannot stretch the table.
+ * A cell's content: unknown -> dash; strings from the network -> clippedNode; numbers and flags
+ * through `formatter` as plain text (we wrote those, they need no isolation).
  */
-export function clippedNode(value) {
+export function valueNode(value, formatter = String, options = {}) {
   if (isUnknown(value) || value === '') return naNode();
-  const unresolved = unresolvedNode(value);
-  if (unresolved) return unresolved;
-  const text = String(value);
-  return el('span', { class: 'clip', title: text, text });
+  if (typeof value === 'string' && formatter === String) return clippedNode(value, options);
+  return document.createTextNode(formatter(value));
 }
+
+/**
+ * A line mixing our words with network strings ("Traffic — ", port name, " (", WAN name, ")"):
+ * strings are isolated in <bdi> and the whole line is one clipped element whose title and text hold
+ * everything, for modal titles and subtitles.
+ */
+export function isolatedLine(node, parts) {
+  node.replaceChildren(...parts.map((part) => (part.network ? el('bdi', { text: part.network }) : part)));
+  node.title = node.textContent;
+  node.classList.add('clip-line');
+}
+
+/** Plain text wrapped in first-strong isolates, for places that take no markup (option, title). */
+export const isolate = (text) => `\u2068${text}\u2069`;
 
 function scaled(value, units, base) {
   let i = 0;
@@ -92,6 +105,18 @@ export function formatClock(epochSeconds, withSeconds = true) {
   const d = new Date(epochSeconds * 1000);
   const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
   return withSeconds ? `${hm}:${pad(d.getSeconds())}` : hm;
+}
+
+/**
+ * "2026-11-23 10:15:00 UTC+01:00": local date, time and the zone's offset, so a reader in another
+ * zone (or a screenshot in a ticket) still knows the moment.
+ */
+export function formatDateTimeZone(epochSeconds) {
+  const d = new Date(epochSeconds * 1000);
+  const offset = -d.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const zone = `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatClock(epochSeconds)} ${zone}`;
 }
 
 /** Local date and time from epoch milliseconds, for chart tooltips. */

@@ -1,8 +1,9 @@
 // Page bootstrap: resolve the org, load sites and gateways, keep them refreshed,
 // and wire the toolbar, cards, status line and modals together.
-import { $, debounce } from './dom.js';
+import { $, el, debounce } from './dom.js';
 import { getJSON, apiUrl, gatewayPath } from './api.js';
-import { formatClock, formatInt } from './format.js';
+import { formatClock, formatDateTimeZone, formatInt, isolate } from './format.js';
+import { parseQuery } from './search.js';
 import { GatewayTable } from './table.js';
 import { TrafficModal } from './traffic.js';
 import { PeersModal } from './peers.js';
@@ -19,7 +20,20 @@ const state = {
   loading: false,
   timer: null,
   asOf: null,
+  failing: false,   // the last load failed: the next failure is not news, the next success is
 };
+
+/**
+ * Say something to screen readers once. One polite live region for load outcomes: the first
+ * load, a failure, a recovery. An automatic refresh that merely succeeds again says nothing, so a
+ * screen-reader user is not interrupted every minute.
+ */
+function announce(message) {
+  const region = $('#announcer');
+  region.textContent = '';
+  // A fresh text node after the clear makes screen readers speak it even when the text repeats.
+  setTimeout(() => { region.textContent = message; }, 50);
+}
 
 let table;
 
@@ -34,9 +48,17 @@ function setCards(summary) {
   $('#card-active-sub').textContent = pct(summary.wan_ports_up, summary.wan_ports);
 }
 
+/** "data as of 2026-11-23 10:15:00 UTC+01:00", with a machine-readable <time>. */
 function setFreshness(asOf, stale) {
   state.asOf = asOf;
-  $('#as-of').textContent = asOf ? `data as of ${formatClock(asOf)}` : '';
+  const node = $('#as-of');
+  if (asOf) {
+    node.replaceChildren('data as of ', el('time', {
+      datetime: new Date(asOf * 1000).toISOString(), text: formatDateTimeZone(asOf),
+    }));
+  } else {
+    node.replaceChildren();
+  }
   $('#stale-note').hidden = !stale;
 }
 
@@ -109,6 +131,12 @@ async function loadGateways() {
     setEnrichment(data.enrichment);
     setIncomplete(data.incomplete);
     if (stale) nextIn = STALE_RETRY_SECONDS;
+    if (!state.loadedOnce || state.failing) {
+      const count = table.rows.length;
+      announce(`${state.failing ? 'Gateways loaded again' : 'Gateways loaded'}: ${formatInt(count)} `
+        + `gateway${count === 1 ? '' : 's'}, data as of ${formatDateTimeZone(asOf)}.`);
+    }
+    state.failing = false;
     if (!state.loadedOnce) {
       state.loadedOnce = true;
       $('#table-wrap').hidden = false;
@@ -116,7 +144,13 @@ async function loadGateways() {
     }
     body.dataset.loaded = 'true';
   } catch (err) {
-    toast(err.message);
+    // Only the first failure of a run is news (toast and announcement); the same failure on
+    // every automatic retry would interrupt a screen-reader user each time.
+    if (!state.failing) {
+      toast(err.message, 'error', 8000, { silent: true });
+      announce(`Gateways could not be loaded: ${err.message}`);
+    }
+    state.failing = true;
     if (!state.loadedOnce) {
       const empty = $('#empty');
       empty.hidden = false;
@@ -155,7 +189,7 @@ async function loadStatus() {
     const { data } = await getJSON('/api/status');
     const until = data && data.rate_limited_until;
     if (until && until * 1000 > Date.now()) {
-      const asOf = state.asOf ? `data as of ${formatClock(state.asOf)}` : 'no data yet';
+      const asOf = state.asOf ? `data as of ${formatDateTimeZone(state.asOf)}` : 'no data yet';
       banner.textContent = `Mist API rate limited until ${formatClock(until, false)}, showing ${asOf}.`;
       banner.hidden = false;
     } else {
@@ -174,7 +208,10 @@ async function loadSites() {
     for (const site of data || []) {
       const option = document.createElement('option');
       option.value = site.id;
-      option.textContent = site.name ?? site.id;
+      // Isolated: an option takes no markup, and an unclosed right-to-left override must not
+      // run on into the rest of the line.
+      option.textContent = isolate(site.name ?? site.id);
+      option.title = site.name ?? site.id;
       fragment.append(option);
     }
     select.append(fragment);
@@ -183,17 +220,40 @@ async function loadSites() {
   }
 }
 
+/**
+ * The search as typed, checked by the one search rule (search.js = circuitstats/search.py). Too
+ * long: say so next to the box, keep the table as it was and make Export unavailable (with the
+ * reason) instead of letting it download an error.
+ */
+function currentSearch() {
+  const input = $('#search');
+  const { query, error } = parseQuery(input.value);
+  const message = $('#search-error');
+  message.textContent = error ? `Search not applied: ${error}.` : '';
+  message.hidden = !error;
+  input.setAttribute('aria-invalid', error ? 'true' : 'false');
+  return { query, error };
+}
+
 function updateExportLink() {
-  $('#export-csv').href = apiUrl('/api/export.csv', {
-    site_id: $('#site-filter').value,
-    q: $('#search').value.trim(),
-  });
+  const link = $('#export-csv');
+  const { query, error } = currentSearch();
+  if (error) {
+    link.removeAttribute('href');
+    link.setAttribute('aria-disabled', 'true');
+    link.title = `Export unavailable: ${error}`;
+    return;
+  }
+  link.removeAttribute('aria-disabled');
+  link.removeAttribute('title');
+  link.href = apiUrl('/api/export.csv', { site_id: $('#site-filter').value, q: query ?? '' });
 }
 
 function wireToolbar() {
   const search = $('#search');
   const applySearch = debounce(() => {
-    table.setFilter({ query: search.value });
+    const { query, error } = currentSearch();
+    if (!error) table.setFilter({ query: query ?? '' });
     updateExportLink();
   }, SEARCH_DEBOUNCE_MS);
   search.addEventListener('input', applySearch);
@@ -237,7 +297,9 @@ async function start() {
     return;
   }
   const badge = $('#org-badge');
-  $('#org-name').textContent = (org && org.name) || (org && org.org_id) || '';
+  const orgName = (org && org.name) || (org && org.org_id) || '';
+  $('#org-name').textContent = orgName;
+  $('#org-name').title = orgName;
   badge.hidden = false;
   enableOrgSwitch(badge);
   updateExportLink(); // now carries org_id

@@ -32,7 +32,7 @@ function pickOrg(orgs, dismissable, opener) {
   clear(list);
   for (const org of orgs) {
     const button = el('button', { type: 'button', class: 'org-choice', dataset: { orgId: org.org_id } },
-      el('span', { class: 'org-choice-name', text: org.name ?? org.org_id }),
+      el('bdi', { class: 'org-choice-name', title: org.name ?? org.org_id, text: org.name ?? org.org_id }),
       org.role ? el('span', { class: 'muted small', text: org.role }) : null);
     list.append(el('li', {}, button));
   }

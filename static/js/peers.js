@@ -1,7 +1,7 @@
 // The peer-path modal: every VPN path of one WAN port, sortable by column.
 import { el, $, $$, clear } from './dom.js';
 import { getJSON, gatewayPath } from './api.js';
-import { valueNode, naNode, clippedNode, isUnknown, formatDuration, formatNumber } from './format.js';
+import { valueNode, naNode, clippedNode, isUnknown, formatDuration, formatNumber, isolatedLine } from './format.js';
 import { openModal, setupModal } from './modal.js';
 import { toast } from './toast.js';
 
@@ -25,8 +25,9 @@ export class PeersModal {
   }
 
   async open(gateway, port, opener) {
-    $('#peers-title').textContent = `Peer paths — ${port.name ?? 'port'}`;
-    $('#peers-sub').textContent = [gateway.name, gateway.site_name, port.wan_name].filter((s) => s).join(' · ');
+    isolatedLine($('#peers-title'), ['Peer paths — ', { network: port.name ?? 'port' }]);
+    const sub = [gateway.name, gateway.site_name, port.wan_name].filter((s) => s);
+    isolatedLine($('#peers-sub'), sub.flatMap((text, i) => (i ? [' · ', { network: text }] : [{ network: text }])));
     this.rows = [];
     this.renderRows();
     this.showMessage('Loading…');

@@ -5,6 +5,7 @@ import { el, $, $$, clear } from './dom.js';
 import {
   valueNode, naNode, clippedNode, isUnknown, formatDuration, formatBytes, formatSpeedMbps, formatInt, yesNo,
 } from './format.js';
+import { normalise, searchKey, matchesKey } from './search.js';
 
 export const PAGE_SIZE = 100;
 const GATEWAY_COLUMNS = 8;
@@ -19,7 +20,7 @@ export class GatewayTable {
   constructor(hooks) {
     this.hooks = hooks;
     this.body = $('#gw-body');
-    this.rows = [];             // all gateways, each with a precomputed lowercase search key
+    this.rows = [];             // all gateways, each with a precomputed search key (search.js)
     this.byId = new Map();
     this.filtered = [];
     this.page = 0;
@@ -45,7 +46,7 @@ export class GatewayTable {
       ...g,
       // ports may be a count or (in some backends) the list itself; the table only needs the count.
       port_count: Array.isArray(g.ports) ? g.ports.length : g.ports,
-      searchKey: `${g.name ?? ''}\n${g.site_name ?? ''}`.toLowerCase(),
+      searchKey: searchKey(g),
     }));
     this.byId = new Map(this.rows.map((g) => [g.id, g]));
     for (const id of this.expanded) if (!this.byId.has(id)) this.expanded.delete(id);
@@ -67,10 +68,11 @@ export class GatewayTable {
 
   applyFilter(resetPage) {
     const started = performance.now();
-    const q = this.query.trim().toLowerCase();
+    // this.query was already checked by search.parseQuery (main.js); the rule is the server's.
+    const q = this.query ? normalise(this.query) : '';
     const site = this.siteId;
     let out = this.rows;
-    if (site || q) out = out.filter((g) => (!site || g.site_id === site) && (!q || g.searchKey.includes(q)));
+    if (site || q) out = out.filter((g) => (!site || g.site_id === site) && (!q || matchesKey(g.searchKey, q)));
     if (this.sort.key) out = this.sorted(out);
     this.filtered = out;
     if (resetPage) this.page = 0;
@@ -121,7 +123,40 @@ export class GatewayTable {
     }
   }
 
+  /**
+   * Where the keyboard focus is, as something that survives rebuilding the rows: the focused
+   * control's data attributes (gateway, action, port index, direction), plus the scroll positions
+   * of the page and of each expanded gateway's port table. Auto-refresh rebuilds the rows; without
+   * this a keyboard or screen-reader user would be thrown back to the top every minute.
+   */
+  saveView() {
+    const active = document.activeElement;
+    const focus = active && this.body.contains(active) && active.dataset
+      ? { ...active.dataset, tag: active.tagName } : null;
+    const scrolls = new Map();
+    this.body.querySelectorAll('tr.ports-row').forEach((tr) => {
+      const box = tr.querySelector('.ports-scroll');
+      if (box) scrolls.set(tr.dataset.portsOf, box.scrollLeft);
+    });
+    return { focus, scrolls, x: window.scrollX, y: window.scrollY };
+  }
+
+  restoreView(view) {
+    this.body.querySelectorAll('tr.ports-row').forEach((tr) => {
+      const box = tr.querySelector('.ports-scroll');
+      if (box && view.scrolls.has(tr.dataset.portsOf)) box.scrollLeft = view.scrolls.get(tr.dataset.portsOf);
+    });
+    if (view.focus && !this.body.contains(document.activeElement)) {
+      const { tag, ...data } = view.focus;
+      const match = Array.from(this.body.querySelectorAll(tag)).find((node) => (
+        Object.keys(data).length && Object.entries(data).every(([key, value]) => node.dataset[key] === value)));
+      if (match) match.focus({ preventScroll: true });
+    }
+    if (window.scrollX !== view.x || window.scrollY !== view.y) window.scrollTo(view.x, view.y);
+  }
+
   render() {
+    const view = this.saveView();
     const start = this.page * PAGE_SIZE;
     const visible = this.filtered.slice(start, start + PAGE_SIZE);
     const fragment = document.createDocumentFragment();
@@ -131,8 +166,9 @@ export class GatewayTable {
     }
     clear(this.body);
     this.body.append(fragment);
+    this.restoreView(view);
     // What the rows on screen were filtered by (lets tests and tools wait for a debounced search).
-    this.body.dataset.query = this.query.trim().toLowerCase();
+    this.body.dataset.query = this.query ? normalise(this.query) : '';
     this.body.dataset.siteId = this.siteId;
 
     const total = this.rows.length;
@@ -156,9 +192,8 @@ export class GatewayTable {
   gatewayRow(g) {
     const expanded = this.expanded.has(g.id);
     const missing = Array.isArray(g.missing) ? g.missing : [];
-    const nameCell = el('td', { class: 'gw-name' },
-      el('span', { class: 'gw-name-text clip', title: g.name ?? '', text: g.name ?? '' }));
-    if (!g.name) nameCell.replaceChildren(naNode());
+    const nameCell = el('td', { class: 'gw-name' }, clippedNode(g.name));
+    if (g.name) nameCell.firstChild.classList.add('gw-name-text');
     if (missing.length) {
       nameCell.append(' ', el('span', {
         class: 'badge badge-warn',
@@ -169,7 +204,7 @@ export class GatewayTable {
     const status = String(g.status ?? '');
     const statusCell = el('td', {},
       status
-        ? el('span', { class: `pill ${status === 'connected' ? 'pill-ok' : 'pill-bad'}`, text: status })
+        ? el('bdi', { class: `pill ${status === 'connected' ? 'pill-ok' : 'pill-bad'}`, text: status })
         : naNode());
     return el('tr', { class: `gw-row${expanded ? ' is-expanded' : ''}`, dataset: { gatewayId: g.id } },
       el('td', { class: 'col-expand' },
@@ -178,13 +213,13 @@ export class GatewayTable {
           class: 'expand-btn',
           'aria-expanded': expanded ? 'true' : 'false',
           'aria-label': `Show WAN ports of ${g.name ?? 'gateway'}`,
-          dataset: { action: 'expand' },
+          dataset: { action: 'expand', gatewayId: g.id },
         }, el('span', { class: 'chevron', 'aria-hidden': 'true', text: '▸' }))),
       el('td', { class: 'gw-site' }, clippedNode(g.site_name)),
       nameCell,
-      el('td', {}, valueNode(g.model)),
+      el('td', {}, clippedNode(g.model)),
       statusCell,
-      el('td', { class: 'mono' }, valueNode(g.ext_ip)),
+      el('td', { class: 'mono' }, clippedNode(g.ext_ip)),
       el('td', { class: 'num' }, valueNode(g.port_count)),
       el('td', { class: 'num' }, valueNode(g.uptime, formatDuration)),
     );
@@ -231,7 +266,10 @@ export class GatewayTable {
   rerenderPorts(gatewayId) {
     const g = this.byId.get(gatewayId);
     const current = this.body.querySelector(`tr.ports-row[data-ports-of="${CSS.escape(gatewayId)}"]`);
-    if (g && current) current.replaceWith(this.portsRow(g));
+    if (!g || !current) return;
+    const view = this.saveView();
+    current.replaceWith(this.portsRow(g));
+    this.restoreView(view);
   }
 
   portsTable(g, ports) {
@@ -250,6 +288,9 @@ export class GatewayTable {
 
   portRow(g, p, index) {
     const ds = { gatewayId: g.id, portIndex: String(index) };
+    // Only fields the server marked as unfilled template variables look like one.
+    const unresolved = new Set(Array.isArray(p.template_vars_unresolved) ? p.template_vars_unresolved : []);
+    const text = (field) => clippedNode(p[field], { template: unresolved.has(field) });
     const upCell = isUnknown(p.up) ? naNode()
       : el('span', { class: `pill ${p.up ? 'pill-ok' : 'pill-bad'}`, text: p.up ? 'up' : 'down' });
 
@@ -278,15 +319,15 @@ export class GatewayTable {
     }, isUnknown(bytes) ? '—' : formatBytes(bytes));
 
     return el('tr', { class: 'port-row' },
-      el('td', { class: 'mono port-name' }, valueNode(p.name)),
-      el('td', {}, clippedNode(p.wan_name)),
-      el('td', { class: 'desc' }, clippedNode(p.description)),
+      el('td', { class: 'mono port-name' }, clippedNode(p.name)),
+      el('td', {}, text('wan_name')),
+      el('td', { class: 'desc' }, text('description')),
       el('td', {}, valueNode(p.enabled, yesNo)),
       el('td', {}, upCell),
-      el('td', { class: 'mono' }, clippedNode(p.gateway)),
-      el('td', { class: 'mono' }, clippedNode(p.ip)),
-      el('td', { class: 'mono' }, valueNode(p.netmask)),
-      el('td', { class: 'num' }, valueNode(p.vlan_id)),
+      el('td', { class: 'mono' }, text('gateway')),
+      el('td', { class: 'mono' }, text('ip')),
+      el('td', { class: 'mono' }, text('netmask')),
+      el('td', { class: 'num' }, typeof p.vlan_id === 'string' ? text('vlan_id') : valueNode(p.vlan_id)),
       el('td', {}, clippedNode(p.type)),
       el('td', {}, valueNode(p.override, yesNo)),
       el('td', { class: 'num peers-cell' }, peers),

@@ -2,7 +2,7 @@
 // the statistics table, a latency/jitter/loss chart and the CSV link.
 import { el, $, $$, clear } from './dom.js';
 import { getJSON, apiUrl, portPath } from './api.js';
-import { valueNode, formatBps, formatNumber } from './format.js';
+import { valueNode, formatBps, formatNumber, isolatedLine } from './format.js';
 import { trafficChartConfig, qualityChartConfig } from './charts.js';
 import { openModal, setupModal } from './modal.js';
 import { toast } from './toast.js';
@@ -29,9 +29,10 @@ export class TrafficModal {
 
   open(gateway, port, direction, opener) {
     this.context = { gateway, port };
-    $('#traffic-title').textContent = `Traffic — ${port.name ?? 'port'}${port.wan_name ? ` (${port.wan_name})` : ''}`;
-    const sub = [gateway.name, gateway.site_name, port.description].filter((s) => s).join(' · ');
-    $('#traffic-sub').textContent = sub;
+    isolatedLine($('#traffic-title'), ['Traffic — ', { network: port.name ?? 'port' },
+      ...(port.wan_name ? [' (', { network: port.wan_name }, ')'] : [])]);
+    const sub = [gateway.name, gateway.site_name, port.description].filter((s) => s);
+    isolatedLine($('#traffic-sub'), sub.flatMap((text, i) => (i ? [' · ', { network: text }] : [{ network: text }])));
     this.canvas.dataset.direction = direction;
     openModal(this.dialog, opener);
     this.load(DEFAULT_DURATION);
