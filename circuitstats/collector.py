@@ -311,7 +311,7 @@ class Collector:
         else:
             log.warning("collection of %s failed: %s", state.org_id, reason)
         if isinstance(exc, MistRateLimited):
-            state.next_run = max(state.next_run, exc.until)
+            state.next_run = exc.until + 0.5  # the first moment a token is usable again
             state.rate_limited_until = exc.until
         else:
             state.next_run = min(state.next_run, self.clock() + FIRST_RETRY)
