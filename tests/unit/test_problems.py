@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from circuits import build_gateway_rows
+from circuits import build_gateway_rows, split_interface
 from circuitstats.problems import KINDS, Thresholds, compute_problems, problem_counts, sort_key
 from config import ConfigError, settings_from_env
 
@@ -404,3 +404,80 @@ def test_a_sole_vlan_circuit_takes_its_physical_ports_rates_and_last_flap():
     [row] = build_gateway_rows([stat], [], [], [], [], None)
     [vlan] = row["ports"]
     assert (vlan["name"], vlan["rx_bps"], vlan["last_flapped"]) == ("ge-0/0/1.100", 5, NOW - 9)
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end on a seeded simulated org: its stats and events give known problems
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    """Rows, peer paths, a week of port events and the ground truth of a 60-gateway org."""
+    import requests
+
+    from circuitstats.history import PORT_EVENT_TYPES, PortHistory
+    from mist_simulator import MistSimulator
+
+    sim = MistSimulator(gateways=60, seed=11, tokens=("unit-token",), rate_limit=10**9)
+    session = requests.Session()
+    sim.mount(session)
+    session.headers["Authorization"] = "Token unit-token"
+    base = f"https://api.mist.com/api/v1/orgs/{sim.org_id}"
+    stats = session.get(base + "/stats/devices", params={"type": "gateway", "fields": "*", "limit": 1000})
+    sites = session.get(base + "/sites", params={"limit": 1000})
+    templates = session.get(base + "/gatewaytemplates", params={"limit": 1000})
+    rows = build_gateway_rows(stats.json(), sites.json(), templates.json(), [], [], None)
+    peers = {g["id"]: g.get("vpn_peers") or [] for g in stats.json()}
+    now = float(sim.now())
+    history = PortHistory()
+    start, end = history.next_window(now)
+    query = {"device_type": "gateway", "type": ",".join(PORT_EVENT_TYPES), "limit": 1000}
+    answer = session.get(
+        base + "/devices/events/search", params={**query, "start": int(start), "end": int(end)}
+    )
+    assert "next" not in answer.json(), "the test org should need one page of events"
+    history.ingest(answer.json()["results"], start, end)
+    per_port = history.for_rows(rows, now)
+    truth = sim.truth()
+    downs = sim.org().events.port_flaps(int(now))
+    return rows, peers, per_port, truth, downs, now
+
+
+def test_simulated_history_agrees_with_the_port_stats_and_the_event_truth(simulated):
+    rows, _peers, per_port, _truth, downs, _now = simulated
+    by_mac = {row["mac"]: row for row in rows}
+    assert downs, "the seeded org should have port events"
+    for (mac, port_id), count in downs.items():
+        row = by_mac[mac]
+        # the row of that port, or its VLAN circuit: a physical port's events count for it
+        [name] = [p["name"] for p in row["ports"] if split_interface(p["name"])[0] == port_id]
+        summary = per_port[f"{row['id']}|{name}"]
+        # each GW_PORT_DOWN is one change, each GW_PORT_UP after it another
+        assert count <= summary["flaps_7d"] <= 2 * count + 1
+    for row in rows:
+        for port in row["ports"]:
+            summary = per_port[f"{row['id']}|{port['name']}"]
+            if row["status"] == "connected" and port["up"] is False:
+                assert summary["up"] is False and summary["down_intervals"][-1][1] is None
+                assert summary["availability_7d"] < 100
+            if port["up"] is True and not summary["down_intervals"]:
+                assert summary["availability_7d"] == 100.0
+
+
+def test_simulated_org_gives_the_known_problems(simulated):
+    rows, peers, per_port, truth, _downs, now = simulated
+    found = compute_problems(rows, peers, per_port, LIMITS, now)
+    counts = problem_counts(found)
+    assert counts["gateway_disconnected"] == truth["gateways"] - truth["connected"]
+    # every often-flapping port of the simulator (5 to 30 flaps a day) is reported as flapping
+    assert counts["flapping"] >= truth["flapping_ports"] > 0
+    down_ports = sum(
+        1
+        for row in rows
+        if row["status"] == "connected"
+        for port in row["ports"]
+        if port["up"] is False and port["enabled"] is not False
+    )
+    assert counts["port_down"] == down_ports
+    assert [sort_key(p) for p in found] == sorted(sort_key(p) for p in found)
