@@ -10,6 +10,8 @@ from config import ConfigError, settings_from_env
 
 NOW = 1_764_400_000.0
 LIMITS = Thresholds()
+GW_UUID = "00000000-0000-4000-8000-0000000000a1"  # rows are built only for valid (UUID) ids
+SITE_UUID = "00000000-0000-4000-8000-0000000000b1"
 
 
 def port(name: str = "ge-0/0/0", **values) -> dict:
@@ -371,9 +373,9 @@ def test_bad_threshold_values_name_the_variable(name, value):
 
 def test_rows_carry_rates_last_flapped_and_last_seen_from_the_stats():
     stat = {
-        "id": "gw-1",
+        "id": "00000000-0000-4000-8000-001122aabbcc",  # shaping keeps only UUID ids (issue #12)
         "mac": "001122aabbcc",
-        "site_id": "site-1",
+        "site_id": "5e000000-0000-4000-8000-000000000001",
         "type": "gateway",
         "status": "disconnected",
         "last_seen": NOW - 300,
@@ -382,7 +384,7 @@ def test_rows_carry_rates_last_flapped_and_last_seen_from_the_stats():
             {"port_id": "ge-0/0/1", "port_usage": "wan", "up": False, "last_flapped": NOW - 50, "tx_bps": 0},
         ],
     }
-    [row] = build_gateway_rows([stat], [{"id": "site-1", "name": "S"}], [], [], [], None)
+    [row] = build_gateway_rows([stat], [{"id": stat["site_id"], "name": "S"}], [], [], [], None)
     assert row["last_seen"] == NOW - 300
     ports = {p["name"]: p for p in row["ports"]}
     assert (ports["ge-0/0/0"]["rx_bps"], ports["ge-0/0/0"]["tx_bps"]) == (81_000_000, None)
@@ -393,7 +395,7 @@ def test_rows_carry_rates_last_flapped_and_last_seen_from_the_stats():
 
 def test_a_sole_vlan_circuit_takes_its_physical_ports_rates_and_last_flap():
     stat = {
-        "id": "gw-1",
+        "id": "00000000-0000-4000-8000-001122aabbcc",
         "mac": "001122aabbcc",
         "type": "gateway",
         "if_stat": {"ge-0/0/1.100": {"port_id": "ge-0/0/1", "port_usage": "wan", "vlan": 100, "up": True}},
