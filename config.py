@@ -31,6 +31,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "CACHE_TTL_SECONDS": ("60", "How long live stats are fresh before a background refresh (s)"),
     "MIST_TIMEOUT_SECONDS": ("20", "Read timeout of one Mist call (s)"),
     "ENRICH_BUDGET": ("500", "Per-site device-config calls allowed per hour (override column)"),
+    "COLLECTOR_LEASE_SECONDS": ("15", "With REDIS_URL: lease of the one collector; another takes over within it"),
     "PROBLEM_UTILISATION_PERCENT": ("80", "Problem 'congested': rx or tx at or above this % of port speed"),
     "PROBLEM_FLAPS_24H": ("3", "Problem 'flapping': at least this many port up/down changes in 24 h"),
     "PROBLEM_LOSS_PERCENT": ("2", "Problem 'path_degraded': VPN peer path loss at or above this %"),
@@ -65,6 +66,7 @@ class Settings:
     cache_ttl_seconds: int = 60
     timeout_seconds: float = 20.0
     enrich_budget: int = 500
+    collector_lease_seconds: float = 15.0
     # Problem thresholds (circuitstats/problems.py Thresholds.from_settings reads these)
     problem_utilisation_percent: float = 80.0
     problem_flaps_24h: int = 3
@@ -132,6 +134,9 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         cache_ttl_seconds=_number("CACHE_TTL_SECONDS", raw("CACHE_TTL_SECONDS"), int, 1, 86400),
         timeout_seconds=_number("MIST_TIMEOUT_SECONDS", raw("MIST_TIMEOUT_SECONDS"), float, 1, 300),
         enrich_budget=_number("ENRICH_BUDGET", raw("ENRICH_BUDGET"), int, 0, 100000),
+        collector_lease_seconds=_number(
+            "COLLECTOR_LEASE_SECONDS", raw("COLLECTOR_LEASE_SECONDS"), float, 2, 600
+        ),
         # lower bounds above zero: a 0 threshold would turn every port or path into a problem
         problem_utilisation_percent=_number(
             "PROBLEM_UTILISATION_PERCENT", raw("PROBLEM_UTILISATION_PERCENT"), float, 1, 100

@@ -478,6 +478,7 @@ class Collector:
             status = self.store.get_meta("collector_status") or self.local_status()
             status = {**status, "me": self.lease.me, "is_holder": False, "holder": self.lease.holder()}
         status["store"] = self.store.status()
+        status["this_process"] = {"id": self.lease.me, "upstream_calls": self.conn.upstream_calls}
         return status
 
 

@@ -49,11 +49,16 @@ class RedisLease:
         self.key = key
         self.ttl = ttl
         self.me = holder_name()
+        self.degraded = False  # True while Redis is unreachable and this process collects alone
         self._renew = link.client.register_script(_RENEW)
         self._release = link.client.register_script(_RELEASE)
 
     def acquire_or_renew(self) -> bool:
-        """True while this process holds the lease (taking it when it is free)."""
+        """True while this process holds the lease (taking it when it is free).
+
+        When Redis cannot be reached nobody can hold the lease, so every process collects for
+        itself (more Mist calls, but no page goes stale because of a Redis outage).
+        """
         ttl_ms = int(self.ttl * 1000)
 
         def attempt(client) -> bool:
@@ -61,7 +66,9 @@ class RedisLease:
                 return True
             return bool(client.set(self.key, self.me, nx=True, px=ttl_ms))
 
-        return bool(self.link.run(attempt, default=False))
+        held = self.link.run(attempt, default=None)
+        self.degraded = held is None
+        return True if held is None else bool(held)
 
     def release(self) -> None:
         self.link.run(lambda c: self._release(keys=[self.key], args=[self.me], client=c))

@@ -80,7 +80,7 @@ def build_runtime(settings: Settings) -> Runtime:
             session_hook=settings.extra.get("session_hook"),  # tests plug a simulator in here
         )
     store = make_store(link)
-    lease = RedisLease(link, ttl=settings.extra.get("lease_ttl", 15.0)) if link else LocalLease()
+    lease = RedisLease(link, ttl=settings.collector_lease_seconds) if link else LocalLease()
     enricher = SiteEnricher(
         conn.site_gateway_configs,
         getattr(conn, "site_setting", None),

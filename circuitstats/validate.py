@@ -43,8 +43,9 @@ __all__ = [
 # A 64-bit counter (rx_bytes of a busy link over years) fits; 1e400 or a 400-digit integer does
 # not, and anything beyond this is junk that would overflow float arithmetic downstream.
 MAX_ABS_NUMBER = 2**64
-# Names, descriptions and interface ids are short; a megabyte "name" is junk, not a name.
-MAX_TEXT = 4096
+# Names, descriptions and interface ids are short (the simulator's adversarial mode still sends
+# 10,000-character names, which must reach the page whole); a megabyte "name" is junk, not a name.
+MAX_TEXT = 20_000
 # Epoch seconds we accept as a time: 1970 .. 2100.
 MAX_EPOCH = 4_102_444_800
 

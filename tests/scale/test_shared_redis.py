@@ -1,14 +1,19 @@
-"""Several app processes sharing Redis: one upstream fetch between them, one view of the API budget."""
+"""Several app processes sharing Redis: one collector between them, one view of the API budget."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 
 import pytest
 import requests
 
 from app import create_app
-from tests.support.apps import dashboard_of, simulator_of
+from circuitstats.lease import RedisLease
+from circuitstats.redis_link import RedisLink
+from tests.support.apps import collect, runtime_of, simulator_of
 from tests.support.redis_server import RedisServer, RedisServerMissing
 from tests.support.servers import dev_server_command, free_port, running_server
 
@@ -26,25 +31,44 @@ def redis_server():
 
 
 def _status(base: str) -> dict:
-    return requests.get(base + "/api/status", timeout=30).json()["data"]
+    return requests.get(base + "/api/status", timeout=30).json()["data"]["collector"]
+
+
+def test_lease_has_one_holder_and_passes_on_within_its_ttl(redis_server):
+    first = RedisLease(RedisLink(redis_server.url), ttl=1.0)
+    second = RedisLease(RedisLink(redis_server.url), ttl=1.0)
+    assert first.acquire_or_renew() is True
+    assert second.acquire_or_renew() is False
+    assert first.acquire_or_renew() is True, "the holder renews"
+    assert second.holder() == first.me
+    started = time.monotonic()
+    while not second.acquire_or_renew():  # the holder stops renewing, as if it died
+        assert time.monotonic() - started < 1.5, "takeover within one TTL"
+        time.sleep(0.05)
+    assert second.holder() == second.me
+    first.release()  # a late release by the old holder must not free the new holder's lease
+    assert second.holder() == second.me
+    second.release()
+    assert first.holder() is None
 
 
 @pytest.mark.slow
-def test_two_app_processes_make_one_upstream_fetch_between_them(redis_server, tmp_path):
+def test_two_processes_one_collector_and_takeover_without_a_blank_page(redis_server, tmp_path):
     env = {
         "MIST_DEMO": "1",
         "MIST_DEMO_GATEWAYS": "300",
         "MIST_DEMO_SEED": "5",
-        "MIST_DEMO_LATENCY_MS": "150",  # slow enough that both processes ask while the fetch runs
+        "MIST_DEMO_LATENCY_MS": "20",
         "ENRICH_BUDGET": "0",
         "REDIS_URL": redis_server.url,
+        "COLLECTOR_LEASE_SECONDS": "3",
+        "CACHE_TTL_SECONDS": "600",
     }
     port_a, port_b = free_port(), free_port()
     with (
-        running_server(dev_server_command(port_a), env, port_a, tmp_path / "a.log") as (base_a, _),
-        running_server(dev_server_command(port_b), env, port_b, tmp_path / "b.log") as (base_b, _),
+        running_server(dev_server_command(port_a), env, port_a, tmp_path / "a.log") as (base_a, proc_a),
+        running_server(dev_server_command(port_b), env, port_b, tmp_path / "b.log") as (base_b, proc_b),
     ):
-        assert _status(base_a)["cache"]["backend"] == "redis" and _status(base_a)["cache"]["redis_ok"]
         answers = {}
 
         def ask(name: str, base: str) -> None:
@@ -57,15 +81,38 @@ def test_two_app_processes_make_one_upstream_fetch_between_them(redis_server, tm
         for thread in threads:
             thread.join()
         assert all(a["success"] for a in answers.values())
-        assert len({a["as_of"] for a in answers.values()}) == 1, "every answer is the same fetch"
-        calls_a, calls_b = _status(base_a)["upstream_calls"], _status(base_b)["upstream_calls"]
+        assert len({a["version"] for a in answers.values()}) == 1, "every answer is the same snapshot"
+        status_a, status_b = _status(base_a), _status(base_b)
+        assert status_a["holder"] == status_b["holder"]
+        calls = {
+            "a": status_a["this_process"]["upstream_calls"],
+            "b": status_b["this_process"]["upstream_calls"],
+        }
+        assert 0 in calls.values(), calls
+        holder, survivor = ("a", "b") if calls["a"] else ("b", "a")
+        procs, bases = {"a": proc_a, "b": proc_b}, {"a": base_a, "b": base_b}
 
-    # One cold load of a 300-gateway org (see the single-process count below) between both processes.
-    single = create_app({"demo": True, "demo_gateways": 300, "demo_seed": 5, "enrich_budget": 0})
-    single.test_client().get("/api/gateways")
-    one_load = simulator_of(single).calls()["total"]
-    assert calls_a + calls_b == one_load, (calls_a, calls_b, one_load)
-    assert 0 in (calls_a, calls_b)
+        # Kill the holder without a chance to release its lease; the survivor keeps answering.
+        os.killpg(procs[holder].pid, signal.SIGKILL)
+        started, blank = time.monotonic(), []
+        while time.monotonic() - started < 12:
+            body = requests.get(bases[survivor] + "/api/gateways", timeout=30).json()
+            if not body.get("success") or len(body["data"]["gateways"]) != 300:
+                blank.append(body)
+            status = _status(bases[survivor])
+            if status["is_holder"]:
+                break
+            time.sleep(0.2)
+        took_over = time.monotonic() - started
+        assert status["is_holder"], "the survivor took the lease"
+        assert took_over < 3 + 2.5, f"takeover within one lease TTL (+ a loop tick), took {took_over:.1f} s"
+        assert blank == [], "the page never went blank"
+
+    # One cold collection of a 300-gateway org costs what both processes spent together.
+    single = create_app({"demo": True, "demo_gateways": 300, "demo_seed": 5, "enrich_budget": 0,
+                         "extra": {"collector_autostart": False}})  # fmt: skip
+    collect(single)
+    assert calls[holder] == simulator_of(single).calls()["total"], calls
 
 
 def test_token_cooldowns_are_shared_through_redis(redis_server):
@@ -76,27 +123,52 @@ def test_token_cooldowns_are_shared_through_redis(redis_server):
         "tokens": tokens,
         "redis_url": redis_server.url,
         "enrich_budget": 0,
+        "extra": {"collector_autostart": False},
     }
     first, second = create_app(settings), create_app(settings)
     simulator_of(first).exhaust_token(tokens[0])
+    collect(first)
     assert first.test_client().get("/api/gateways").status_code == 200
     # The second app never met the 429 itself, yet it skips the cooling token.
-    pool = dashboard_of(second).conn.pool
+    pool = runtime_of(second).conn.pool
     assert {pool.acquire() for _ in range(4)} == {tokens[1]}
-    cooling = [
-        t for t in second.test_client().get("/api/status").get_json()["data"]["tokens"] if t["cooling_until"]
-    ]
-    assert len(cooling) == 1
+
+
+def test_snapshots_travel_through_redis_and_only_two_versions_are_kept(redis_server):
+    settings = {
+        "demo": True,
+        "demo_gateways": 30,
+        "redis_url": redis_server.url,
+        "enrich_budget": 0,
+        "extra": {"collector_autostart": False},
+    }
+    writer, reader = create_app(settings), create_app(settings)
+    org_id = simulator_of(writer).org_id
+    for _ in range(5):
+        collect(writer)
+    store = runtime_of(writer).store
+    assert store.versions_kept(org_id) == 2, "current and previous only"
+    # The reader process never collected: it serves the writer's snapshot byte for byte.
+    sim_reader = simulator_of(reader)
+    mine = writer.test_client().get("/api/gateways")
+    theirs = reader.test_client().get("/api/gateways")
+    assert theirs.status_code == 200 and theirs.data == mine.data
+    assert theirs.headers["ETag"] == mine.headers["ETag"]
+    assert sim_reader.calls()["total"] == 0
 
 
 def test_redis_down_keeps_serving_from_memory_and_says_so(redis_server):
-    app = create_app({"demo": True, "demo_gateways": 20, "redis_url": redis_server.url, "enrich_budget": 0})
+    app = create_app(
+        {"demo": True, "demo_gateways": 20, "redis_url": redis_server.url, "enrich_budget": 0,
+         "extra": {"collector_autostart": False}}
+    )  # fmt: skip
+    collect(app)
     client = app.test_client()
     assert client.get("/api/gateways").status_code == 200
     redis_server.stop()
-    dashboard_of(app).cache.invalidate(f"table:{simulator_of(app).org_id}")
+    collect(app)
     response = client.get("/api/gateways")
     assert response.status_code == 200
     assert len(response.get_json()["data"]["gateways"]) == 20
-    cache = client.get("/api/status").get_json()["data"]["cache"]
-    assert cache["backend"] == "redis" and cache["redis_ok"] is False and cache["error"]
+    store = client.get("/api/status").get_json()["data"]["collector"]["store"]
+    assert store["kind"] == "redis" and store["reachable"] is False and store["error"]
