@@ -20,22 +20,27 @@ Rules worth knowing before reading the code:
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
-import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict
+
+from circuitstats import validate
 
 __all__ = [
     "GatewayRow",
     "PeerPathRow",
     "PortRow",
+    "ShapeReport",
+    "SiteRow",
     "Summary",
     "attribute_peer_path",
     "build_gateway_row",
     "build_gateway_rows",
     "build_port_rows",
     "canonical_interface",
+    "dedupe_gateway_stats",
     "effective_port_config",
     "filter_rows",
     "natural_key",
@@ -43,6 +48,7 @@ __all__ = [
     "path_counts_for_port",
     "peer_path_rows",
     "resolve_vars",
+    "site_rows",
     "sort_gateway_rows",
     "split_interface",
     "summarize",
@@ -121,38 +127,58 @@ class Summary(TypedDict):
     wan_ports_up: int
 
 
+class SiteRow(TypedDict):
+    """One site as ``/api/sites`` lists it (INTERFACES.md section 4)."""
+
+    id: str
+    name: str | None
+    address: str | None
+    timezone: str | None
+
+
 # ---------------------------------------------------------------------------------------------
 # Small value helpers: the network hands us anything, rows hold only clean values or None.
+# Each delegates to circuitstats.validate, the one edge-validation layer (issue #12).
 # ---------------------------------------------------------------------------------------------
 
 
 def _text(value: Any) -> str | None:
     """A non-empty string, else None, so that "" from the API never reaches a cell as a value."""
-    if isinstance(value, str):
-        return value if value.strip() else None
-    return None
+    return validate.text(value)
 
 
 def _number(value: Any) -> int | float | None:
-    """A finite int/float, else None; bool is excluded because True is not a byte count."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    """A finite int/float of sane magnitude, else None; bool is excluded (True is not a byte count).
+
+    The magnitude bound keeps ``1e400`` (read as inf) and 400-digit integers out of the rows, where
+    they would break strict JSON or overflow the first float arithmetic.
+    """
+    return validate.number(value)
 
 
 def _flag(value: Any) -> bool | None:
     """A real boolean, else None: a missing ``up`` must not read as "down"."""
-    return value if isinstance(value, bool) else None
+    return validate.flag(value)
 
 
 def _dict(value: Any) -> dict:
     """The value when it is a dict, else an empty dict, so lookups never raise on odd payloads."""
-    return value if isinstance(value, dict) else {}
+    return validate.as_dict(value)
 
 
-_NATURAL_CHUNK = re.compile(r"(\d+)")
+def _small_int(text: str, digits: int = 9) -> int | None:
+    """An ASCII digit string of at most ``digits`` digits as int, else None.
+
+    ``str.isdigit`` accepts characters ``int`` refuses (superscripts) and ``int`` refuses strings of
+    more than 4,300 digits: both would raise on a hostile answer.
+    """
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None
+
+
+_NATURAL_CHUNK = re.compile(r"([0-9]+)")
 
 
 def natural_key(value: str | None) -> tuple:
@@ -160,18 +186,25 @@ def natural_key(value: str | None) -> tuple:
 
     re.split with a capturing group always alternates text, number, text..., so equal positions
     of two keys always hold the same type and tuples compare without TypeError. None sorts last.
+    A number is compared as (digit count, digits) without leading zeros: its value order, without
+    converting a possibly 5,000-digit chunk to int.
     """
     if value is None:
         return ((1,),)
     parts = _NATURAL_CHUNK.split(value.casefold())
-    return ((0,), *(int(part) if i % 2 else part for i, part in enumerate(parts)))
+    return ((0,), *(_number_key(part) if i % 2 else part for i, part in enumerate(parts)))
+
+
+def _number_key(digits: str) -> tuple[int, str]:
+    significant = digits.lstrip("0")
+    return len(significant), significant
 
 
 # ---------------------------------------------------------------------------------------------
 # Interface names
 # ---------------------------------------------------------------------------------------------
 
-_UNIT = re.compile(r"^(?P<physical>.+)\.(?P<unit>\d+)$")
+_UNIT = re.compile(r"^(?P<physical>.+)\.(?P<unit>[0-9]{1,9})$")
 
 
 def split_interface(name: str) -> tuple[str, int | None]:
@@ -190,8 +223,8 @@ def canonical_interface(name: str) -> str:
 
 def _vlan_number(value: Any) -> int | None:
     """A VLAN id as int (1..4094) from an int or a digit string; 0 and junk mean untagged/unknown."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        value = _small_int(value, 4)
     number = _number(value)
     if number is None or isinstance(number, float) or not 0 < number <= 4094:
         return None
@@ -208,7 +241,7 @@ def _logical_key(name: str, vlan: Any = None) -> tuple[str, int]:
     return physical, _vlan_number(vlan) or unit or 0
 
 
-_RANGE = re.compile(r"^(?P<prefix>.+/)(?P<first>\d+)-(?P<last>\d+)$")
+_RANGE = re.compile(r"^(?P<prefix>.+/)(?P<first>[0-9]{1,4})-(?P<last>[0-9]{1,4})$")
 _MAX_RANGE = 256  # a port range never spans more ports than a gateway has; refuse absurd ones
 
 
@@ -264,7 +297,9 @@ def resolve_vars(value: Any, variables: Mapping[str, Any] | None) -> Any:
 def _substitute(match: re.Match, variables: Mapping[str, Any]) -> str:
     """One placeholder's replacement; only scalar values are substituted."""
     replacement = variables.get(match.group(1))
-    if isinstance(replacement, str | int | float) and not isinstance(replacement, bool):
+    if isinstance(replacement, str):
+        return replacement
+    if validate.number(replacement) is not None:
         return str(replacement)
     return match.group(0)
 
@@ -303,9 +338,9 @@ def normalise_netmask(mask: Any) -> str | None:
     if text is None:
         return None
     text = text.strip()
-    bits = text[1:] if text.startswith("/") else text
-    if bits.isdigit() and 0 <= int(bits) <= 32:
-        return f"/{int(bits)}"
+    bits = _small_int(text[1:] if text.startswith("/") else text, 2)
+    if bits is not None and bits <= 32:
+        return f"/{bits}"
     try:
         return f"/{ipaddress.IPv4Network(f'0.0.0.0/{text}').prefixlen}"
     except ValueError:
@@ -755,12 +790,17 @@ def build_port_rows(
 
 
 def _index(items: Any, key: str = "id") -> dict[str, dict]:
-    """List of dicts indexed by one field, skipping entries without it."""
-    return {
-        item[key]: item
-        for item in items or []
-        if isinstance(item, dict) and isinstance(item.get(key), str) and item.get(key)
-    }
+    """List of dicts indexed by their id (a UUID) or ``mac``, skipping entries without a valid one.
+
+    Keys are the validated (lower-case) forms, so lookups must use ``validate.uuid``/``mac`` too.
+    """
+    check = validate.mac if key == "mac" else validate.uuid
+    indexed: dict[str, dict] = {}
+    for item in validate.as_list(items):
+        value = check(item.get(key)) if isinstance(item, dict) else None
+        if value is not None:
+            indexed.setdefault(value, item)
+    return indexed
 
 
 def _is_gateway(stat: Any) -> bool:
@@ -823,11 +863,11 @@ def build_gateway_row(
         device_config is not None,
         variables,
     )
-    site_id = _text(stat.get("site_id"))
+    site_id = validate.uuid(stat.get("site_id"))
     if site_id is not None and not site:
         missing.append("site")
     return GatewayRow(
-        id=_text(stat.get("id")),
+        id=validate.uuid(stat.get("id")),
         name=_text(stat.get("name")) or _text(stat.get("hostname")),
         site_id=site_id,
         site_name=_text(site.get("name")),
@@ -836,7 +876,7 @@ def build_gateway_row(
         ext_ip=_text(stat.get("ext_ip")),
         uptime=_number(stat.get("uptime")),
         last_seen=_number(stat.get("last_seen")) or None,
-        mac=_text(stat.get("mac")),
+        mac=validate.mac(stat.get("mac")),
         ports=ports,
         missing=_missing_stats(stat) + missing,
     )
@@ -849,33 +889,130 @@ def build_gateway_rows(
     device_profiles: list[dict],
     inventory: list[dict],
     device_configs: Mapping[str, dict] | None = None,
+    report: ShapeReport | None = None,
 ) -> list[GatewayRow]:
-    """GatewayRows for every gateway in ``stats``, sorted by site name then gateway name.
+    """GatewayRows for every gateway in ``stats``, one per gateway id, sorted by site then name.
 
     ``device_configs`` maps device id -> device config (``getSiteDevice``); a gateway absent from
     it (or the whole argument None) has not been fetched, so its ``override`` flags are None.
     Inventory is matched by device id, else by MAC, and supplies hubs' ``deviceprofile_id``.
+
+    ``stats`` first go through :func:`dedupe_gateway_stats` with ``report``: rows without a valid
+    id are dropped, duplicate ids collapse to one row, and ``report`` (shared across the pages of
+    one collection) counts both so the snapshot can say so in ``incomplete``.
     """
+    stats, _ = dedupe_gateway_stats(stats, report)
     sites_by_id, template_by_id = _index(sites), _index(templates)
     profile_by_id = _index(device_profiles)
     inventory_by_id, inventory_by_mac = _index(inventory), _index(inventory, "mac")
-    configs = device_configs or {}
+    configs = device_configs if isinstance(device_configs, Mapping) else {}
     rows = []
-    for stat in stats or []:
-        if not _is_gateway(stat):
-            continue
-        device_id, mac = stat.get("id"), stat.get("mac")
+    for stat in stats:
+        device_id, mac = validate.uuid(stat.get("id")), validate.mac(stat.get("mac"))
+        config = configs.get(device_id, configs.get(stat.get("id")))
         rows.append(
             build_gateway_row(
                 stat,
-                sites_by_id.get(stat.get("site_id")),
-                inventory_by_id.get(device_id) or inventory_by_mac.get(mac),
-                configs.get(device_id) if isinstance(device_id, str) else None,
+                sites_by_id.get(validate.uuid(stat.get("site_id"))),
+                inventory_by_id.get(device_id) or (inventory_by_mac.get(mac) if mac else None),
+                config if isinstance(config, dict) else None,
                 template_by_id,
                 profile_by_id,
             )
         )
     return sort_gateway_rows(rows)
+
+
+@dataclasses.dataclass
+class ShapeReport:
+    """What shaping left out of one collection, for the snapshot's ``incomplete`` list.
+
+    Share one report across every page of a collection: it remembers the gateway ids already
+    shaped, so a duplicate on a later page is caught too (the first row seen wins across pages;
+    within a page, the one with the latest ``last_seen``). ``received`` counts gateway rows handed
+    in, ``kept`` the rows shaped, ``duplicates`` the rows merged away, ``dropped`` the rows refused
+    by reason. Not thread-safe: shape the pages of one collection on one thread.
+    """
+
+    received: int = 0
+    kept: int = 0
+    duplicates: int = 0
+    dropped: dict[str, int] = dataclasses.field(default_factory=dict)
+    seen_ids: set[str] = dataclasses.field(default_factory=set, repr=False)
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + count
+
+    def incomplete(self, source: str = "listOrgDevicesStats") -> dict | None:
+        """``{"source", "got", "total", "why"}`` when rows were merged or dropped, else None."""
+        reasons = [f"{n} duplicate gateway id{'s' if n > 1 else ''} merged" for n in [self.duplicates] if n]
+        reasons += [f"{n} {reason}" for reason, n in sorted(self.dropped.items())]
+        if not reasons:
+            return None
+        return {"source": source, "got": self.kept, "total": self.received, "why": "; ".join(reasons)}
+
+
+def dedupe_gateway_stats(stats: Any, report: ShapeReport | None = None) -> tuple[list[dict], int]:
+    """(gateway stats rows with one row per valid id, number of duplicates dropped).
+
+    Rows that are not objects or are not gateways are skipped silently (the endpoint may list other
+    device types); gateway rows whose ``id`` is not a UUID are dropped and counted in ``report``.
+    Two rows with the same id would otherwise mix their ports into one row; the one with the latest
+    ``last_seen`` is kept (the first on a tie), and with a shared ``report`` an id already shaped
+    from an earlier page is dropped as a duplicate. Calling it again on its own output without a
+    report changes nothing.
+    """
+    report = report if report is not None else ShapeReport()
+    chosen: dict[str, dict] = {}
+    duplicates = 0
+    for stat in validate.as_list(stats):
+        if not _is_gateway(stat):
+            continue
+        report.received += 1
+        device_id = validate.uuid(stat.get("id"))
+        if device_id is None:
+            report.drop("gateway rows without a valid id dropped")
+            continue
+        if device_id in report.seen_ids:
+            duplicates += 1
+            continue
+        current = chosen.get(device_id)
+        if current is not None:
+            duplicates += 1
+            latest = validate.epoch(current.get("last_seen")) or 0
+            if (validate.epoch(stat.get("last_seen")) or 0) <= latest:
+                continue
+        chosen[device_id] = stat
+    report.seen_ids.update(chosen)
+    report.duplicates += duplicates
+    report.kept += len(chosen)
+    return list(chosen.values()), duplicates
+
+
+def site_rows(sites: Any, report: ShapeReport | None = None) -> list[SiteRow]:
+    """Sites as ``/api/sites`` lists them, sorted by name (naturally, unnamed last), then id.
+
+    A site whose id is not a UUID is dropped (counted in ``report``); a name, address or timezone
+    of the wrong type is None, so sorting never compares a string with a number.
+    """
+    rows: list[SiteRow] = []
+    for site in validate.as_list(sites):
+        site = _dict(site)
+        site_id = validate.uuid(site.get("id"))
+        if site_id is None:
+            if report is not None:
+                report.drop("sites without a valid id dropped")
+            continue
+        rows.append(
+            SiteRow(
+                id=site_id,
+                name=_text(site.get("name")),
+                address=_text(site.get("address")),
+                timezone=_text(site.get("timezone")),
+            )
+        )
+    rows.sort(key=lambda row: (natural_key(row["name"]), row["id"]))
+    return rows
 
 
 def sort_gateway_rows(rows: list[GatewayRow]) -> list[GatewayRow]:

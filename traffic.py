@@ -12,6 +12,8 @@ import math
 from fractions import Fraction
 from typing import Any, TypedDict
 
+from circuitstats import validate
+
 __all__ = [
     "METRICS",
     "WINDOWS",
@@ -60,10 +62,21 @@ class TrafficSeries(TypedDict):
 
 
 def _sample(value: Any) -> int | float | None:
-    """A usable sample (finite number, not bool) or None: junk from the network becomes a gap."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value if math.isfinite(value) else None
+    """A usable sample (finite number of sane magnitude, not bool) or None: junk becomes a gap.
+
+    The magnitude bound (validate.number) matters: a 400-digit integer is finite, but averaging it
+    raises OverflowError, and ``1e400`` arrives as inf; neither may reach the stats or strict JSON.
+    """
+    return validate.number(value)
+
+
+def _time(value: Any) -> int | float | None:
+    """A sample time in epoch seconds (1970..2100), else None."""
+    return validate.epoch(value)
+
+
+# Longest interval we accept from an answer: a week per sample is already coarser than any window.
+_MAX_INTERVAL = 604_800
 
 
 def _present(values: Any) -> list[int | float]:
@@ -113,8 +126,8 @@ def _sample_times(answer: dict, interval: int) -> list[tuple[int, int | float]]:
     """
     rt = answer.get("rt")
     if isinstance(rt, list):
-        return [(i, t) for i, t in enumerate(rt) if _sample(t) is not None]
-    start = _sample(answer.get("start"))
+        return [(i, t) for i, t in enumerate(rt) if _time(t) is not None]
+    start = _time(answer.get("start"))
     if start is None:
         return []
     longest = max((len(answer[m]) for m in METRICS if isinstance(answer.get(m), list)), default=0)
@@ -138,7 +151,7 @@ def shape_traffic(
     if duration_key not in WINDOWS:
         raise ValueError(f"unknown duration {duration_key!r}; expected one of {', '.join(WINDOWS)}")
     answer = insights_answer if isinstance(insights_answer, dict) else {}
-    interval = _sample(answer.get("interval")) or WINDOWS[duration_key][1]
+    interval = validate.integer(answer.get("interval"), 1, _MAX_INTERVAL) or WINDOWS[duration_key][1]
     times = _sample_times(answer, int(interval))
     indices = [i for i, _ in times]
     metrics = {metric: _aligned(answer.get(metric), indices) for metric in METRICS}

@@ -20,9 +20,14 @@ from circuits import (
     summarize,
 )
 
-SITE_ID = "site-1"
-TEMPLATE_ID = "tmpl-1"
-PROFILE_ID = "prof-hub"
+# Mist ids are UUIDs; shaping drops rows whose id is not one (issue #12).
+SITE_ID = "5e000000-0000-4000-8000-000000000001"
+SITE_2 = "5e000000-0000-4000-8000-000000000002"
+TEMPLATE_ID = "7e000000-0000-4000-8000-000000000001"
+PROFILE_ID = "9f000000-0000-4000-8000-00000000a0b1"
+GW_ID = "00000000-0000-4000-8000-5c5b35000001"
+HUB_1 = "00000000-0000-4000-8000-5c5b350000a1"
+HUB_2 = "00000000-0000-4000-8000-5c5b350000a2"
 
 # ---------------------------------------------------------------------------------------------
 # Payload builders in the Mist shape
@@ -56,7 +61,7 @@ def wan(name, ip_type="dhcp", **extra):
     return entry
 
 
-def gateway_stat(device_id="gw-1", name="gw-alpha", site_id=SITE_ID, **extra):
+def gateway_stat(device_id=GW_ID, name="gw-alpha", site_id=SITE_ID, **extra):
     """A gateway row of listOrgDevicesStats(type=gateway, fields=*)."""
     row = {
         "id": device_id,
@@ -104,7 +109,7 @@ def port_named(row, name):
 def test_device_config_overrides_template_per_interface():
     config = {"ge-0/0/0": wan("ISP-A"), "ge-0/0/1": wan("ISP-B"), "ge-0/0/2": {"usage": "lan"}}
     device = {"port_config": {"ge-0/0/1": wan("ISP-B static", "static", ip="192.0.2.2", netmask="/30")}}
-    [row] = rows_for(gateway_stat(), config, device_configs={"gw-1": device})
+    [row] = rows_for(gateway_stat(), config, device_configs={GW_ID: device})
 
     assert [p["name"] for p in row["ports"]] == ["ge-0/0/0", "ge-0/0/1"]
     assert port_named(row, "ge-0/0/0")["wan_name"] == "ISP-A"
@@ -127,7 +132,7 @@ def test_override_is_none_until_device_config_fetched():
 def test_identical_device_entry_is_not_an_override():
     config = {"ge-0/0/0": wan("ISP-A")}
     [row] = rows_for(
-        gateway_stat(), config, device_configs={"gw-1": {"port_config": {"ge-0/0/0": wan("ISP-A")}}}
+        gateway_stat(), config, device_configs={GW_ID: {"port_config": {"ge-0/0/0": wan("ISP-A")}}}
     )
     assert row["ports"][0]["override"] is False
 
@@ -136,15 +141,15 @@ def test_device_can_add_a_wan_port_the_template_lacks():
     [row] = rows_for(
         gateway_stat(),
         {"ge-0/0/0": wan("ISP-A")},
-        device_configs={"gw-1": {"port_config": {"ge-0/0/4": wan("LTE")}}},
+        device_configs={GW_ID: {"port_config": {"ge-0/0/4": wan("LTE")}}},
     )
     assert port_named(row, "ge-0/0/4")["override"] is True
     assert port_named(row, "ge-0/0/0")["override"] is False
 
 
 def test_hub_uses_device_profile_from_inventory_not_site_template():
-    stat = gateway_stat(device_id="hub-1", name="hub")
-    inventory = [{"id": "hub-1", "mac": stat["mac"], "type": "gateway", "deviceprofile_id": PROFILE_ID}]
+    stat = gateway_stat(device_id=HUB_1, name="hub")
+    inventory = [{"id": HUB_1, "mac": stat["mac"], "type": "gateway", "deviceprofile_id": PROFILE_ID}]
     [row] = build_gateway_rows(
         [stat],
         [site()],
@@ -159,14 +164,14 @@ def test_hub_uses_device_profile_from_inventory_not_site_template():
 
 
 def test_hub_profile_id_from_device_config_and_inventory_matched_by_mac():
-    stat = gateway_stat(device_id="hub-2")
+    stat = gateway_stat(device_id=HUB_2)
     by_mac = [{"mac": stat["mac"], "deviceprofile_id": PROFILE_ID}]
     hub_profile = profile({"xe-0/0/0": wan("Transit")})
     [row] = build_gateway_rows([stat], [site()], [], [hub_profile], by_mac, None)
     assert [p["name"] for p in row["ports"]] == ["xe-0/0/0"]
 
     device = {"deviceprofile_id": PROFILE_ID, "port_config": {}}
-    [row] = build_gateway_rows([stat], [site()], [], [hub_profile], [], {"hub-2": device})
+    [row] = build_gateway_rows([stat], [site()], [], [hub_profile], [], {HUB_2: device})
     assert [p["name"] for p in row["ports"]] == ["xe-0/0/0"]
     assert row["ports"][0]["override"] is False
 
@@ -174,7 +179,7 @@ def test_hub_profile_id_from_device_config_and_inventory_matched_by_mac():
 def test_unknown_template_and_profile_are_reported_missing():
     [row] = rows_for(gateway_stat(), templates=[])
     assert "template" in row["missing"]
-    inventory = [{"id": "gw-1", "deviceprofile_id": "nope"}]
+    inventory = [{"id": GW_ID, "deviceprofile_id": "nope"}]
     [row] = rows_for(gateway_stat(), {}, inventory=inventory)
     assert "device_profile" in row["missing"]
 
@@ -425,7 +430,7 @@ def test_gateway_row_fields_and_name_fallback_to_hostname():
     [row] = rows_for(stat, {})
     assert row["name"] == "srx-host"
     assert (row["id"], row["site_id"], row["site_name"], row["model"], row["status"]) == (
-        "gw-1",
+        GW_ID,
         SITE_ID,
         "Branch Alpha",
         "SRX320",
@@ -462,7 +467,7 @@ def test_non_gateway_stats_rows_are_skipped():
     rows = build_gateway_rows(
         [gateway_stat(), {"type": "ap", "id": "ap-1", "mac": "x"}], [site()], [], [], [], None
     )
-    assert [row["id"] for row in rows] == ["gw-1"]
+    assert [row["id"] for row in rows] == [GW_ID]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -489,11 +494,11 @@ def test_natural_key_is_case_insensitive_and_none_last():
 
 def test_gateways_sorted_by_site_then_name():
     stats = [
-        gateway_stat("g1", "gw-10", site_id="s2"),
-        gateway_stat("g2", "gw-2", site_id="s2"),
-        gateway_stat("g3", "gw-z", site_id="s1"),
+        gateway_stat(HUB_1, "gw-10", site_id=SITE_2),
+        gateway_stat(HUB_2, "gw-2", site_id=SITE_2),
+        gateway_stat(GW_ID, "gw-z", site_id=SITE_ID),
     ]
-    sites = [site("s1", "Alpha", None), site("s2", "Bravo", None)]
+    sites = [site(SITE_ID, "Alpha", None), site(SITE_2, "Bravo", None)]
     rows = build_gateway_rows(stats, sites, [], [], [], None)
     assert [row["name"] for row in rows] == ["gw-z", "gw-2", "gw-10"]
 

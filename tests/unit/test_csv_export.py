@@ -176,18 +176,23 @@ def test_hostile_network_strings_round_trip_through_csv_reader():
 
 
 def test_csv_from_built_rows_end_to_end():
+    gateway_id, site_id = "00000000-0000-4000-8000-5c5b35000001", "5e000000-0000-4000-8000-000000000001"
     stat = {
-        "id": "gw-1", "mac": "5c5b35000001", "name": "=evil()", "type": "gateway", "status": "connected",
-        "site_id": "s1", "if_stat": {},
+        "id": gateway_id, "mac": "5c5b35000001", "name": "=evil()", "type": "gateway", "status": "connected",
+        "site_id": site_id, "if_stat": {},
         "ports": [{"port_id": "ge-0/0/0", "up": True, "rx_bytes": 10, "tx_bytes": 20}],
         "vpn_peers": [{"port_id": "ge-0/0/0", "up": True}, {"port_id": "ge-0/0/0", "up": False}],
     }  # fmt: skip
-    site = {"id": "s1", "name": "Alpha", "gatewaytemplate_id": "t1"}
+    site = {
+        "id": site_id,
+        "name": "Alpha",
+        "gatewaytemplate_id": "7e000000-0000-4000-8000-000000000001",
+    }
     tmpl = {
-        "id": "t1",
+        "id": "7e000000-0000-4000-8000-000000000001",
         "port_config": {"ge-0/0/0": {"usage": "wan", "name": "ISP", "ip_config": {"type": "dhcp"}}},
     }
-    rows = build_gateway_rows([stat], [site], [tmpl], [], [], {"gw-1": {}})
+    rows = build_gateway_rows([stat], [site], [tmpl], [], [], {gateway_id: {}})
     _, [line] = parse(circuit_csv(rows))
     record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
     assert record["Router Hostname"] == "'=evil()"
