@@ -1,0 +1,263 @@
+"""A real Prometheus scrapes /metrics of the demo org; every dashboard and alert query runs on it.
+
+Why: promtool checks the syntax, but only a running Prometheus shows that the dashboard's PromQL
+finds the series /metrics really exposes (names, labels, units, ``rate()`` over counters, the
+histogram). A tiny server serves the metrics blueprint over a demo snapshot; a feeder thread
+publishes a new snapshot version every 0.5 s (as collections would, faster) and moves the
+collector status along, so rates and the collection histogram have something to show.
+Prometheus runs from its binary on a loopback port with a temporary storage directory, never as
+the Debian service.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from flask import Flask
+from werkzeug.serving import make_server
+
+from circuitstats.metrics import metrics_blueprint
+from tests.metrics.conftest import OneOrgStore
+from tests.metrics.test_monitoring_files import ALERTS, alert_rules, dashboard
+from tests.support.servers import free_port
+
+SCRAPES_WANTED = 8
+
+
+class MovingStatus:
+    """Collector status whose call counters grow and whose first token cools down, like a real run."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+
+    def status(self) -> dict:
+        now = time.time()
+        return {
+            "tokens": [
+                {"token": "abcd…wxyz", "cooling_until": now + 300},
+                {"token": "efgh…1234", "cooling_until": None},
+            ],
+            "upstream_calls_by_endpoint": [
+                {"endpoint": "listOrgDevicesStats", "status": "200", "calls": 10 + 3 * self.ticks},
+                {"endpoint": "searchOrgDeviceEvents", "status": "200", "calls": 2 + self.ticks},
+            ],
+        }
+
+
+@pytest.fixture(scope="module")
+def live(prometheus_binary, demo40, tmp_path_factory):
+    """(prometheus base URL, demo snapshot) once Prometheus has scraped the tiny server a few times."""
+    store, status = OneOrgStore(demo40), MovingStatus()
+    app = Flask(__name__)
+    app.register_blueprint(metrics_blueprint(store, status))
+    app_port = free_port()
+    server = make_server("127.0.0.1", app_port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    stop = threading.Event()
+
+    def feed() -> None:
+        while not stop.wait(0.5):
+            current = store.current(demo40.org_id)
+            store.publish(
+                dataclasses.replace(
+                    current,
+                    version=current.version + 1,
+                    as_of=time.time(),
+                    collection_seconds=1.0 + status.ticks % 3,
+                )
+            )
+            status.ticks += 1
+
+    threading.Thread(target=feed, daemon=True).start()
+
+    workdir = tmp_path_factory.mktemp("prometheus")
+    shutil.copy(ALERTS, workdir / "alerts.yml")
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": ["alerts.yml"],
+        "scrape_configs": [
+            {
+                "job_name": "mistcircuitstats",
+                "scrape_interval": "1s",
+                "scrape_timeout": "1s",
+                "static_configs": [{"targets": [f"127.0.0.1:{app_port}"]}],
+            }
+        ],
+    }
+    (workdir / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    prom_port = free_port()
+    log = open(workdir / "prometheus.log", "wb")  # noqa: SIM115 - closed in the finally below
+    process = subprocess.Popen(  # noqa: S603
+        [
+            prometheus_binary,
+            f"--config.file={workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=workdir,
+    )
+    base = f"http://127.0.0.1:{prom_port}"
+    try:
+        _wait_for_scrapes(base, process, workdir)
+        yield base, demo40
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        stop.set()
+        server.shutdown()
+
+
+def _wait_for_scrapes(base: str, process: subprocess.Popen, workdir: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                "prometheus exited: " + (workdir / "prometheus.log").read_text(errors="replace")
+            )
+        try:
+            result = query(base, 'count_over_time(up{job="mistcircuitstats"}[1m])')
+            if result and float(result[0]["value"][1]) >= SCRAPES_WANTED:
+                up = query(base, 'up{job="mistcircuitstats"}')
+                assert up[0]["value"][1] == "1", "the last scrape of /metrics failed"
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("prometheus did not scrape /metrics often enough within 60 s")
+
+
+def query(base: str, expr: str) -> list:
+    answer = requests.get(f"{base}/api/v1/query", params={"query": expr}, timeout=10).json()
+    assert answer["status"] == "success", f"{expr}: {answer}"
+    return answer["data"]["result"]
+
+
+def query_range(base: str, expr: str) -> list:
+    end = time.time()
+    params = {"query": expr, "start": end - 20, "end": end, "step": 1}
+    answer = requests.get(f"{base}/api/v1/query_range", params=params, timeout=10).json()
+    assert answer["status"] == "success", f"{expr}: {answer}"
+    return answer["data"]["result"]
+
+
+def label_values(base: str, definition: str, variables: dict[str, str]) -> list[str]:
+    """Grafana's ``label_values(selector, label)`` through Prometheus' label values API."""
+    match = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", definition)
+    assert match, definition
+    selector = substitute(match.group(1), variables)
+    url = f"{base}/api/v1/label/{match.group(2)}/values"
+    answer = requests.get(url, params={"match[]": selector}, timeout=10).json()
+    assert answer["status"] == "success", answer
+    return answer["data"]
+
+
+def substitute(expr: str, variables: dict[str, str]) -> str:
+    """Grafana's variable interpolation for the variables this dashboard uses."""
+    expr = expr.replace("$__rate_interval", "10s")
+    for name, value in sorted(variables.items(), key=lambda item: -len(item[0])):
+        expr = expr.replace(f"${name}", value)
+    assert "$" not in expr, f"uninterpolated variable in {expr}"
+    return expr
+
+
+def dashboard_targets() -> list[tuple[str, dict]]:
+    return [
+        (panel["title"], target) for panel in dashboard()["panels"] for target in panel.get("targets", [])
+    ]
+
+
+@pytest.fixture(scope="module")
+def variables(live) -> dict[str, str]:
+    """Pick values like a user would: the org, one real gateway, all its ports.
+
+    ``gateway_name`` keeps the chosen gateway unescaped for the checks (no panel uses it).
+    """
+    base, _ = live
+    chosen: dict[str, str] = {}
+    for variable in dashboard()["templating"]["list"]:
+        values = label_values(
+            base, variable["definition"], {**chosen, "gateway": chosen.get("gateway", ".*")}
+        )
+        assert values, f"template variable {variable['name']} has no values"
+        chosen[variable["name"]] = grafana_regex_value(values[0]) if variable["name"] != "port" else ".*"
+        if variable["name"] == "gateway":
+            chosen["gateway_name"] = values[0]
+    return chosen
+
+
+def grafana_regex_value(value: str) -> str:
+    """A value as Grafana puts it in a ``=~"$var"`` matcher: regex-escaped, then string-escaped."""
+    escaped = re.sub(r"([\\.*+?^${}()|\[\]])", r"\\\1", value)
+    return escaped.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def test_template_variables_offer_the_demo_org_s_gateways_and_ports(live, variables):
+    base, snapshot = live
+    gateways = label_values(base, "label_values(mist_wan_port_up, gateway)", {})
+    assert set(gateways) == {g["name"] for g in snapshot.gateways if g["ports"]}
+    ports = label_values(base, 'label_values(mist_wan_port_up{gateway=~"$gateway"}, port)', variables)
+    row = next(g for g in snapshot.gateways if g["name"] == variables["gateway_name"])
+    assert set(ports) == {p["name"] for p in row["ports"]}
+
+
+@pytest.mark.parametrize("title,target", dashboard_targets(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_dashboard_query_returns_data(live, variables, title, target):
+    base, _ = live
+    expr = substitute(target["expr"], variables)
+    result = query(base, expr) if target.get("instant") else query_range(base, expr)
+    assert result, f"panel {title!r}: no data for {expr}"
+
+
+def test_bits_per_second_panels_show_mists_own_numbers(live, variables):
+    """The dashboard's `* 8` gives back exactly the bps Mist reported for the chosen circuit."""
+    base, snapshot = live
+    row = next(g for g in snapshot.gateways if g["name"] == variables["gateway_name"])
+    port = next(p for p in row["ports"] if p.get("rx_bps") is not None)
+    result = query(
+        base, f'mist_wan_port_rx_bytes_per_second{{gateway_id="{row["id"]}", port="{port["name"]}"}} * 8'
+    )
+    assert float(result[0]["value"][1]) == pytest.approx(port["rx_bps"])
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: r["alert"])
+def test_every_alert_expression_evaluates(live, rule):
+    base, _ = live
+    query(base, rule["expr"])  # success, whether or not it has results right now
+
+
+def test_rules_evaluate_without_error_and_the_expected_ones_are_active(live):
+    base, _ = live
+    deadline = time.monotonic() + 20
+    while True:
+        groups = requests.get(f"{base}/api/v1/rules", timeout=10).json()["data"]["groups"]
+        rules = [rule for group in groups for rule in group["rules"]]
+        if (
+            all(rule.get("lastEvaluation", "").startswith("20") for rule in rules)
+            or time.monotonic() > deadline
+        ):
+            break
+        time.sleep(0.5)
+    assert len(rules) == len(alert_rules())
+    for rule in rules:
+        assert rule["health"] == "ok", f"{rule['name']}: {rule.get('lastError')}"
+    pending = {rule["name"] for rule in rules if rule["state"] in ("pending", "firing")}
+    # The demo org has disconnected gateways and down ports, and the status stub a cooling token.
+    assert {"MistGatewayDisconnected", "MistWanPortDown", "MistCircuitStatsTokenCoolingDown"} <= pending
+    assert "MistCircuitStatsSnapshotOld" not in pending and "MistCircuitStatsDown" not in pending
