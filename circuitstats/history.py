@@ -12,7 +12,11 @@ keeps those events between collections so each collection only reads what is new
     store(history.to_json())                     # survives a restart without re-reading a week
 
 Pure and I/O free: the collector does the reading and storing. If a read fails, do not call
-``ingest``: the next window then still starts where the last good read ended.
+``ingest``: the next window then still starts where the last good read ended. If a read stops
+part-way (call budget spent), its pages sorted oldest first (Mist's default ``sort=timestamp``),
+ingest what came with ``end=newest_event_time(events)``: the next reads continue from there, so a
+first week too large for one collection's budget is caught up over a few. Not thread-safe: one
+collector owns it.
 
 Definitions (also what the page and the CSV show):
 
@@ -54,6 +58,7 @@ __all__ = [
     "WEEK",
     "PortHistory",
     "event_key",
+    "newest_event_time",
     "port_summary",
 ]
 
@@ -110,6 +115,13 @@ def _parse_event(event: Any) -> tuple[str, float, bool] | None:
     if up is None or ts is None or key is None:
         return None
     return key, ts, up
+
+
+def newest_event_time(events: Iterable[Any]) -> float | None:
+    """Timestamp (epoch s) of the newest port up/down event, None when there is none: the ``end``
+    to ingest a read that stopped part-way with."""
+    times = [parsed[1] for parsed in map(_parse_event, events) if parsed is not None]
+    return max(times) if times else None
 
 
 class PortHistory:

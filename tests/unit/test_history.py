@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from circuitstats.history import DAY, WEEK, PortHistory, event_key, port_summary
+from circuitstats.history import DAY, WEEK, PortHistory, event_key, newest_event_time, port_summary
 
 NOW = 1_764_400_000.0
 MAC = "001122aabbcc"
@@ -342,3 +342,16 @@ def test_malformed_stored_events_are_skipped_not_fatal():
     }
     restored = PortHistory.from_dict(data)
     assert restored.events == {f"{MAC}|ge-0/0/1": [(NOW - HOUR, False)]}
+
+
+def test_a_read_stopped_part_way_is_resumed_from_its_newest_event():
+    events = [down(NOW - 5 * DAY), up(NOW - 4 * DAY), down(NOW - 2 * DAY), up(NOW - DAY)]
+    history = PortHistory(overlap=0)
+    start, _end = history.next_window(NOW)
+    got = events[:2]  # the budget ran out after the first page (oldest first)
+    history.ingest(got, start, newest_event_time(got))
+    assert history.next_window(NOW + 60) == (NOW - 4 * DAY, NOW + 60)
+    start, end = history.next_window(NOW + 60)
+    history.ingest(events[1:], start, end)  # the event on the boundary comes again: not doubled
+    assert history.summary(MAC, "ge-0/0/1", NOW + 60)["flaps_7d"] == 4
+    assert newest_event_time([event(NOW, "GW_VPN_PATH_DOWN"), "junk"]) is None
