@@ -13,22 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
-import yaml
-from flask import Flask
-from werkzeug.serving import make_server
 
-from circuitstats.metrics import metrics_blueprint
 from tests.metrics.conftest import OneOrgStore
-from tests.metrics.test_monitoring_files import ALERTS, alert_rules, dashboard
-from tests.support.servers import free_port
+from tests.metrics.prometheus_server import query, running_prometheus, serving_metrics, wait_for_scrapes
+from tests.metrics.test_monitoring_files import alert_rules, dashboard
 
 SCRAPES_WANTED = 8
 
@@ -57,96 +50,30 @@ class MovingStatus:
 def live(prometheus_binary, demo40, tmp_path_factory):
     """(prometheus base URL, demo snapshot) once Prometheus has scraped the tiny server a few times."""
     store, status = OneOrgStore(demo40), MovingStatus()
-    app = Flask(__name__)
-    app.register_blueprint(metrics_blueprint(store, status))
-    app_port = free_port()
-    server = make_server("127.0.0.1", app_port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
     stop = threading.Event()
 
     def feed() -> None:
         while not stop.wait(0.5):
             current = store.current(demo40.org_id)
+            seconds = 1.0 + status.ticks % 3
             store.publish(
                 dataclasses.replace(
-                    current,
-                    version=current.version + 1,
-                    as_of=time.time(),
-                    collection_seconds=1.0 + status.ticks % 3,
+                    current, version=current.version + 1, as_of=time.time(), collection_seconds=seconds
                 )
             )
             status.ticks += 1
 
     threading.Thread(target=feed, daemon=True).start()
-
     workdir = tmp_path_factory.mktemp("prometheus")
-    shutil.copy(ALERTS, workdir / "alerts.yml")
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": ["alerts.yml"],
-        "scrape_configs": [
-            {
-                "job_name": "mistcircuitstats",
-                "scrape_interval": "1s",
-                "scrape_timeout": "1s",
-                "static_configs": [{"targets": [f"127.0.0.1:{app_port}"]}],
-            }
-        ],
-    }
-    (workdir / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    prom_port = free_port()
-    log = open(workdir / "prometheus.log", "wb")  # noqa: SIM115 - closed in the finally below
-    process = subprocess.Popen(  # noqa: S603
-        [
-            prometheus_binary,
-            f"--config.file={workdir / 'prometheus.yml'}",
-            f"--storage.tsdb.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=workdir,
-    )
-    base = f"http://127.0.0.1:{prom_port}"
     try:
-        _wait_for_scrapes(base, process, workdir)
-        yield base, demo40
+        with (
+            serving_metrics(store, status) as port,
+            running_prometheus(prometheus_binary, port, workdir) as base,
+        ):
+            wait_for_scrapes(base, SCRAPES_WANTED)
+            yield base, demo40
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
         stop.set()
-        server.shutdown()
-
-
-def _wait_for_scrapes(base: str, process: subprocess.Popen, workdir: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                "prometheus exited: " + (workdir / "prometheus.log").read_text(errors="replace")
-            )
-        try:
-            result = query(base, 'count_over_time(up{job="mistcircuitstats"}[1m])')
-            if result and float(result[0]["value"][1]) >= SCRAPES_WANTED:
-                up = query(base, 'up{job="mistcircuitstats"}')
-                assert up[0]["value"][1] == "1", "the last scrape of /metrics failed"
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("prometheus did not scrape /metrics often enough within 60 s")
-
-
-def query(base: str, expr: str) -> list:
-    answer = requests.get(f"{base}/api/v1/query", params={"query": expr}, timeout=10).json()
-    assert answer["status"] == "success", f"{expr}: {answer}"
-    return answer["data"]["result"]
 
 
 def query_range(base: str, expr: str) -> list:
