@@ -36,4 +36,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # blocking other requests, and the timeout leaves room for a cold load of a large org.
 # Without REDIS_URL each worker keeps its own in-memory cache (and spends its own API calls);
 # set REDIS_URL to share one cache, one single-flight lock and the token cool-downs.
-CMD ["gunicorn", "--bind", "0.0.0.0:5000", "--workers", "2", "--threads", "8", "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "30", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-", "app:app"]
+# Workers: WEB_CONCURRENCY (gunicorn's own variable), 1 by default: without REDIS_URL one process
+# holds the one collector; with REDIS_URL several workers share one collector (see gunicorn.conf.py).
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:5000", "--threads", "16", "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "30", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-", "app:app"]

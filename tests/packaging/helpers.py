@@ -19,7 +19,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 # Variables honoured by a library rather than read by the app's own code.
-LIBRARY_ENV = {"HTTPS_PROXY": "requests reads it for every outgoing call"}
+LIBRARY_ENV = {
+    "HTTPS_PROXY": "requests reads it for every outgoing call",
+}
 
 # os.environ["X"], os.environ.get("X"), environ.setdefault("X"), os.getenv("X"), and helpers whose
 # name contains "env" called with the name first (_env_int("PORT", 5000), env_flag("MIST_DEMO")).

@@ -37,8 +37,9 @@ def _runtime_closure() -> set[str]:
 
 def _third_party_imports() -> dict[str, str]:
     """Top-level third-party modules imported by the app and the simulator -> a file importing each."""
-    files = [*REPO.glob("*.py"), *(REPO / "mist_simulator").rglob("*.py")]
-    local = {p.stem for p in REPO.glob("*.py")} | {"mist_simulator"}
+    packages = ("mist_simulator", "circuitstats")
+    files = [*REPO.glob("*.py"), *(f for package in packages for f in (REPO / package).rglob("*.py"))]
+    local = {p.stem for p in REPO.glob("*.py")} | set(packages)
     found: dict[str, str] = {}
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -33,7 +33,7 @@ def test_soak_200_clients_60_seconds_with_faults(tmp_path):
         "CACHE_TTL_SECONDS": "5",
         "LOG_LEVEL": "WARNING",
     }
-    with running_server(gunicorn_command(port, workers=2, threads=16), env, port, tmp_path / "soak.log") as (
+    with running_server(gunicorn_command(port, workers=1, threads=16), env, port, tmp_path / "soak.log") as (
         base,
         process,
     ):
@@ -42,7 +42,6 @@ def test_soak_200_clients_60_seconds_with_faults(tmp_path):
         gateways = warm.json()["data"]["gateways"]
         targets = ["/api/gateways", "/api/status", "/api/sites", "/api/organization"]
         for gateway in gateways[:20]:
-            targets.append(f"/api/gateway/{gateway['id']}/ports")
             targets.append(f"/api/gateway/{gateway['id']}/vpn_peers")
             if gateway["ports"]:
                 targets.append(
