@@ -25,7 +25,9 @@ Definitions (also what the page and the CSV show):
   already had (two ``GW_PORT_DOWN`` in a row) is not a change. The first event seen for a port is a
   change (a ``GW_PORT_DOWN`` means the port was up just before). A change the events missed but
   the port stats show (the row's ``up`` differs from the last event, and its ``last_flapped`` is
-  after that event) counts too, at ``last_flapped``.
+  after that event) counts too, at ``last_flapped``; so does a port down now with no event at all
+  whose ``last_flapped`` is in the window. A port *up* now with no event at all is taken as up
+  all along: its ``last_flapped`` (often a reboot) does not say when it went down.
 * ``flaps_24h`` / ``flaps_7d``: changes with a timestamp in ``(now - 24 h, now]`` / ``(now - 7 d,
   now]``; ``None`` until a first read has been ingested (unknown is not zero).
 * The **observed window** is ``[max(first read start, now - 7 d), now]``. The state at its start is
@@ -355,8 +357,11 @@ def port_summary(
 
     if up is not None and up != state_now:
         # The port stats disagree with the events: a change the events have not (yet) shown.
+        # Without any event, an up port's last_flapped (a reboot, say) does not tell since when
+        # it was down before: taking it as "down all week until then" would invent an outage.
         after = changes[-1][0] if changes else start
-        if last_flapped is not None and last_flapped > after:
+        timed = last_flapped is not None and last_flapped > after
+        if timed and (state_now is not None or up is False):
             changes.append((last_flapped, up))
             since = last_flapped
         elif state_now is None:

@@ -355,3 +355,17 @@ def test_a_read_stopped_part_way_is_resumed_from_its_newest_event():
     history.ingest(events[1:], start, end)  # the event on the boundary comes again: not doubled
     assert history.summary(MAC, "ge-0/0/1", NOW + 60)["flaps_7d"] == 4
     assert newest_event_time([event(NOW, "GW_VPN_PATH_DOWN"), "junk"]) is None
+
+
+def test_a_port_down_now_without_events_is_down_since_last_flapped_within_the_week():
+    summary = read_week([]).summary(MAC, "ge-0/0/1", NOW, up=False, last_flapped=NOW - DAY)
+    assert summary["down_intervals"] == [[NOW - DAY, None]] and summary["flaps_24h"] == 0
+    assert summary["flaps_7d"] == 1
+    assert summary["availability_7d"] == pytest.approx(100 * 6 / 7, abs=0.001)
+
+
+def test_a_port_up_now_without_events_is_not_assumed_down_before_its_last_flap():
+    # e.g. the gateway rebooted two days ago: last_flapped is the boot, not the end of an outage
+    summary = read_week([]).summary(MAC, "ge-0/0/1", NOW, up=True, last_flapped=NOW - 2 * DAY)
+    assert summary["availability_7d"] == 100.0 and summary["down_intervals"] == []
+    assert summary["since"] == NOW - 2 * DAY and summary["flaps_7d"] == 0
