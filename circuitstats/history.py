@@ -8,6 +8,7 @@ keeps those events between collections so each collection only reads what is new
     history = PortHistory()                      # or PortHistory.from_json(text kept in Redis)
     start, end = history.next_window(now)        # 7 days the first time, then since the last read
     history.ingest(conn.device_events(org_id, start, end, PORT_EVENT_TYPES), start, end)
+    history.prune(now)                           # bounded: older than 7 days goes
     per_port = history.for_rows(rows, now)       # "<gateway_id>|<port name>" -> summary dict
     store(history.to_json())                     # survives a restart without re-reading a week
 
