@@ -166,16 +166,23 @@ def test_an_unmutated_collection_is_whole(sim):
 def test_seeded_mutations_never_escape_overspend_or_break_strict_json(sim):
     failures = []
     kinds_seen: set[str] = set()
+    bitten = {"errors": 0, "incomplete": 0, "short": 0}
     for case in range(FUZZ_SEED, FUZZ_SEED + FUZZ_CASES):
         rng = random.Random(case)
         mutations = random_mutations(rng, OPERATIONS)
         kinds_seen.update(m.kind for m in mutations)
         page_limit = rng.choice((1000, 5))
         try:
-            check(*run_case(sim, case, mutations, page_limit))
+            shaped, transport = run_case(sim, case, mutations, page_limit)
+            check(shaped, transport)
+            bitten["errors"] += bool(shaped["errors"])
+            bitten["incomplete"] += bool(shaped["incomplete"])
+            bitten["short"] += len(shaped["gateways"]) < 12
         except Exception as exc:  # collect, then report every failing case with its replay data
             failures.append(f"case {case} page_limit={page_limit} {mutations}: {type(exc).__name__}: {exc}")
     assert not failures, f"{len(failures)} of {FUZZ_CASES} cases failed:\n" + "\n".join(failures[:20])
+    # the mutations must bite: a harness whose answers all shape cleanly would prove nothing
+    assert min(bitten.values()) >= FUZZ_CASES // 30, bitten
     if FUZZ_CASES >= 300:
         from tests.fuzz.mutations import KINDS
 
