@@ -106,10 +106,10 @@ class EventModel:
             for port in gateway.ports:
                 # A moment before the week: what `last_flapped` says when nothing happened since.
                 port.last_flapped = week_start - rng.randrange(DAY, 60 * DAY)
-                if port.usage != "wan" or port.disabled:
+                if port.disabled:  # administratively down: no link events
                     continue
                 pid = port.port_id
-                if dead is not None:  # the WAN went down, then the cloud lost the gateway
+                if dead is not None:  # the links went down, then the cloud lost the gateway
                     down = dead - rng.randrange(1, 60)
                     add((down, "GW_PORT_DOWN", gateway, pid, None))
                     port.last_flapped = down
@@ -117,9 +117,11 @@ class EventModel:
                 if not port.up:
                     down = port.wave.dead_from_hour * 3600 - rng.randrange(1, 600)
                     add((down, "GW_PORT_DOWN", gateway, pid, None))
-                    if port.address_mode == "DHCP":
+                    if port.usage == "wan" and port.address_mode == "DHCP":
                         add((down + rng.randrange(30, 120), "GW_DHCP_UNRESOLVED", gateway, pid, None))
                     port.last_flapped = down
+                    continue
+                if port.usage != "wan":  # LAN ports that are up stay quiet
                     continue
                 roll = rng.random()
                 if roll < OCCASIONAL_FLAP:

@@ -44,7 +44,8 @@ def latest_port_events(events: list[dict]) -> dict:
 
 @pytest.mark.parametrize("offset", [0, 1234, 86_399])
 def test_port_stats_agree_with_the_latest_port_event(offset):
-    """`up` and `last_flapped` of every WAN port match its latest GW_PORT_DOWN/UP event."""
+    """`up` and `last_flapped` of every port (WAN and LAN) match its latest GW_PORT_DOWN/UP event;
+    a port down now has GW_PORT_DOWN as its latest; a port without events flapped before the week."""
     sim = make_sim(now=NOW + offset, extra_orgs=0)
     client = Client(sim)
     events, _ = read_all(client, events_path(sim), device_type="gateway", duration="7d", limit=1000)
@@ -52,9 +53,8 @@ def test_port_stats_agree_with_the_latest_port_event(offset):
     ports = client.get(
         f"/api/v1/orgs/{sim.org_id}/stats/ports/search", device_type="gateway", limit=1000
     ).json()
-    wan = [p for p in ports["results"] if p["port_usage"] == "wan"]
     with_events = 0
-    for port in wan:
+    for port in ports["results"]:
         event = latest.get((port["mac"], port["port_id"]))
         if port["disabled"]:
             assert event is None
@@ -65,9 +65,8 @@ def test_port_stats_agree_with_the_latest_port_event(offset):
             assert event["type"] == ("GW_PORT_UP" if port["up"] else "GW_PORT_DOWN"), port
             assert port["last_flapped"] == event["timestamp"]
     assert with_events >= 10
-    assert not any(
-        p["up"] for p in wan if latest.get((p["mac"], p["port_id"]), {}).get("type") == "GW_PORT_DOWN"
-    )
+    assert with_events < len(ports["results"]) // 2, "most ports have no link event in the week"
+    assert any(p["port_usage"] == "lan" and not p["up"] for p in ports["results"] if not p["disabled"])
 
 
 def test_a_few_ports_flap_often_and_most_never(sim):
@@ -126,7 +125,7 @@ def test_disconnected_gateways_have_a_disconnect_event_and_their_ports_went_down
         mine = [e for e in events if e["mac"] == gateway.mac]
         assert mine[-1]["type"] == "GW_DISCONNECTED"
         downs = {e["port_id"] for e in mine if e["type"] == "GW_PORT_DOWN"}
-        assert downs == {p.port_id for p in gateway.wan_ports if not p.disabled}
+        assert downs == {p.port_id for p in gateway.ports if not p.disabled}
 
 
 def test_filters_type_mac_window_sort_and_default_device_type(sim, client):
