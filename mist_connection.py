@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import re
 import threading
@@ -219,9 +220,16 @@ class TokenPool:
 
 
 def _parse_retry_after(value: str | None, default: float) -> float:
+    """Seconds to wait from a ``Retry-After`` header, within 1 s .. 1 h.
+
+    ``nan`` parses as a float and survives min/max: a token would then cool down forever (nothing
+    compares greater than nan), so a non-finite value reads as absent.
+    """
     try:
         seconds = float(value) if value is not None else default
-    except ValueError:
+    except (TypeError, ValueError):
+        seconds = default
+    if not math.isfinite(seconds):
         seconds = default
     return min(max(seconds, 1.0), 3600.0)
 

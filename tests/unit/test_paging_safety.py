@@ -451,3 +451,16 @@ def test_malformed_privilege_entries_are_skipped_and_odd_names_blanked(sim, monk
         {"org_id": ORG, "name": None, "role": None},
         {"org_id": "00000000-0000-4000-8000-000000000001", "name": "Zeta", "role": "read"},
     ]
+
+
+@pytest.mark.parametrize("retry_after", ["nan", "NaN", "inf", "-inf", "1e400", "soon", ""])
+def test_a_junk_retry_after_never_cools_a_token_forever(retry_after):
+    """``float("nan")`` parses: a cool-down until nan would never end."""
+    from mist_connection import TokenPool
+
+    clock = [1_000_000.0]
+    pool = TokenPool(["token-abcdefghijkl"], clock=lambda: clock[0])
+    until = pool.cool_down("token-abcdefghijkl", retry_after)
+    assert 1_000_001.0 <= until <= 1_000_000.0 + 3600.0
+    clock[0] = until + 1
+    assert pool.acquire() == "token-abcdefghijkl"
