@@ -277,20 +277,28 @@ def _expanded_port_config(port_config: Any) -> dict[str, dict]:
 _VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 
 
-def resolve_vars(value: Any, variables: Mapping[str, Any] | None) -> Any:
+# Config nests a few levels (port_config -> entry -> ip_config -> value); an answer nested deeper
+# is not config, and walking it recursively could exhaust the stack (RecursionError).
+_MAX_CONFIG_DEPTH = 32
+
+
+def resolve_vars(value: Any, variables: Mapping[str, Any] | None, _depth: int = 0) -> Any:
     """Replace ``{{name}}`` placeholders from ``variables`` in strings, dict keys and lists.
 
     Unknown names are kept verbatim so a user sees which variable is unresolved instead of an
-    empty cell that hides the problem.
+    empty cell that hides the problem. Nesting deeper than ``_MAX_CONFIG_DEPTH`` is left as is.
     """
-    if not variables:
+    if not variables or _depth > _MAX_CONFIG_DEPTH:
         return value
     if isinstance(value, str):
         return _VARIABLE.sub(lambda m: _substitute(m, variables), value)
     if isinstance(value, dict):
-        return {resolve_vars(k, variables): resolve_vars(v, variables) for k, v in value.items()}
+        return {
+            resolve_vars(k, variables, _depth + 1): resolve_vars(v, variables, _depth + 1)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [resolve_vars(item, variables) for item in value]
+        return [resolve_vars(item, variables, _depth + 1) for item in value]
     return value
 
 
@@ -706,14 +714,16 @@ def _port_row(iface: _Interface, sole_on_port: bool) -> PortRow:
 _CONFIG_FIELDS = ("wan_name", "description", "gateway", "ip", "netmask", "vlan_id")
 
 
-def _config_strings(value: Any) -> list[str]:
-    """Every string of a config entry, nested ones included."""
+def _config_strings(value: Any, _depth: int = 0) -> list[str]:
+    """Every string of a config entry, nested ones included (up to ``_MAX_CONFIG_DEPTH`` levels)."""
     if isinstance(value, str):
         return [value]
+    if _depth > _MAX_CONFIG_DEPTH:
+        return []
     if isinstance(value, dict):
-        return [text for item in value.values() for text in _config_strings(item)]
+        return [text for item in value.values() for text in _config_strings(item, _depth + 1)]
     if isinstance(value, list):
-        return [text for item in value for text in _config_strings(item)]
+        return [text for item in value for text in _config_strings(item, _depth + 1)]
     return []
 
 

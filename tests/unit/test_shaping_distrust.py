@@ -169,3 +169,24 @@ def test_natural_key_orders_huge_numbers_without_converting_them():
     ordered = sorted(names, key=natural_key)
     assert ordered[:2] == ["gw-2", "gw-10"] and ordered[-2:] == ["gw-" + "9" * 5000, None]
     assert natural_key("gw-010") == natural_key("gw-10")
+
+
+def test_deeply_nested_config_does_not_exhaust_the_stack():
+    """json parses ~900 levels; walking them recursively for variables must not raise."""
+    deep = json.loads('{"a":' * 900 + '"{{X}}"' + "}" * 900)
+    config = {"ge-0/0/0": {"usage": "wan", "name": "{{X}}", "nested": deep}}
+    errors = []
+
+    def shape():  # on a worker thread, where the collector shapes pages (less stack than main)
+        try:
+            rows = circuits.build_port_rows(stat(), config, config, True, {"X": "ISP"})
+            assert [row["wan_name"] for row in rows] == ["ISP"]
+        except BaseException as exc:
+            errors.append(exc)
+
+    import threading
+
+    worker = threading.Thread(target=shape)
+    worker.start()
+    worker.join()
+    assert errors == []
