@@ -61,10 +61,18 @@ def _history(rows: list[dict]) -> dict[str, dict]:
 
 
 def demo_snapshot(
-    gateways: int = 40, seed: int = 7, *, with_history: bool = True, version: int = 1
+    gateways: int = 40,
+    seed: int = 7,
+    *,
+    with_history: bool = True,
+    version: int = 1,
+    now: float | None = None,
 ) -> Snapshot:
-    """A published-looking Snapshot of the simulated org with ``gateways`` gateways."""
-    sim = MistSimulator(gateways=gateways, seed=seed)
+    """A published-looking Snapshot of the simulated org with ``gateways`` gateways.
+
+    ``now`` pins the simulator's clock (its traffic changes every 5 minutes of that clock).
+    """
+    sim = MistSimulator(gateways=gateways, seed=seed, now=now)
     raw = raw_org(sim)
     rows = circuits.build_gateway_rows(
         raw["stats"], raw["sites"], raw["templates"], raw["profiles"], raw["inventory"]
@@ -76,7 +84,7 @@ def demo_snapshot(
         version=version,
         org_id=org.id,
         org_name=org.name,
-        as_of=time.time(),
+        as_of=time.time() if now is None else now,
         gateways=rows,
         index={row["id"]: row for row in rows},
         peers=peers,
