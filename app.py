@@ -103,7 +103,8 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (pages, table, details):
         app.register_blueprint(blueprint)
     collection_metrics = CollectionMetrics()
-    app.register_blueprint(metrics_blueprint(_DefaultSnapshot(runtime), runtime.collector, collection_metrics))
+    metrics = metrics_blueprint(_DefaultSnapshot(runtime), runtime.collector, collection_metrics)
+    app.register_blueprint(metrics)
     register_errors(app)
     app.after_request(_security_headers)
     if runtime.collector is not None:

@@ -6,10 +6,13 @@ count of Mist calls is the whole server's) with a simulated latency per Mist cal
 simulated cloud as a separate ``python -m mist_simulator`` server reached over loopback HTTP, so the
 app's memory is the dashboard's alone; see bench/remote_simulator_app.py). It measures:
 
-* cold ``/api/gateways``: Mist calls and wall time;
+* cold start: the first collection's Mist calls and duration (the collector's own figure), and the
+  wall time from a healthy server to the first ``/api/gateways`` answer;
 * warm ``/api/gateways``: p50/p95 latency over sequential requests;
-* 50 concurrent users for 20 s on a fresh server: requests/s, p50/p95/p99, errors, and the Mist calls
-  they cost compared with one user's cold load (single flight makes them equal);
+* 50 concurrent users for 20 s on a fresh server, each behaving like a browser (keeps the ETag and
+  sends ``If-None-Match``, accepts gzip): requests/s, p50/p95/p99, errors, and the Mist calls they
+  cost compared with one collection (the collector is the only caller, so they are equal);
+* 1,000 requests for gateway ids the snapshot does not hold: their Mist calls (0 expected);
 * peak RSS of the server;
 * the page in Chromium on a fresh server: time until gateway rows are visible.
 
@@ -128,8 +131,23 @@ class MemorySampler(threading.Thread):
             time.sleep(0.1)
 
 
+def collector_status(base: str) -> dict:
+    return requests.get(base + "/api/status", timeout=30).json()["data"]["collector"]
+
+
 def upstream_calls(base: str) -> int:
-    return requests.get(base + "/api/status", timeout=30).json()["data"]["upstream_calls"]
+    return collector_status(base)["this_process"]["upstream_calls"]
+
+
+def unknown_id_calls(base: str, requests_count: int = 1000) -> int:
+    """Mist calls spent by requests for ids that are not in the snapshot (all must be 404)."""
+    before = upstream_calls(base)
+    session = requests.Session()
+    for i in range(requests_count):
+        gid = f"00000000-0000-4000-8000-{i:012d}"
+        path = f"/api/gateway/{gid}/port/ge-0/0/0/traffic" if i % 2 else f"/api/gateway/{gid}/vpn_peers"
+        assert session.get(base + path, timeout=30).status_code == 404
+    return upstream_calls(base) - before
 
 
 def cold_and_warm(mode: str, size: int, latency_ms: float, warm_requests: int, workdir: Path) -> dict:
@@ -142,18 +160,23 @@ def cold_and_warm(mode: str, size: int, latency_ms: float, warm_requests: int, w
         assert response.status_code == 200, response.text[:300]
         rows = len(response.json()["data"]["gateways"])
         cold_calls = upstream_calls(base)
+        status = collector_status(base)
+        first_collection = status["collection_durations"][0] if status["collection_durations"] else None
         timings = []
         session = requests.Session()
         for _ in range(warm_requests):
             started = time.perf_counter()
             session.get(base + "/api/gateways", timeout=60).raise_for_status()
             timings.append((time.perf_counter() - started) * 1000)
+        unknown_calls = unknown_id_calls(base)
         sampler.running = False
         sampler.join()
     return {
         "gateways": rows,
         "cold_calls": cold_calls,
+        "cold_collection_s": first_collection,
         "cold_seconds": round(cold_seconds, 3),
+        "unknown_id_calls": unknown_calls,
         "warm_p50_ms": round(percentile(timings, 50), 1),
         "warm_p95_ms": round(percentile(timings, 95), 1),
         "payload_bytes": len(response.content),
@@ -178,12 +201,17 @@ def concurrent_users(
             # Like a browser, retry once when the server closed a kept-alive connection just as we
             # reused it (an HTTP keep-alive race); anything else still counts as an error.
             session.mount("http://", HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0)))
+            session.headers["Accept-Encoding"] = "gzip"
+            etag = None
             barrier.wait()
             while time.monotonic() < stop[0]:
                 started = time.perf_counter()
                 try:
-                    status = session.get(base + "/api/gateways", timeout=120).status_code
-                    error = None if status == 200 else f"HTTP {status}"
+                    headers = {"If-None-Match": etag} if etag else {}
+                    response = session.get(base + "/api/gateways", headers=headers, timeout=120)
+                    status = response.status_code
+                    etag = response.headers.get("ETag", etag)
+                    error = None if status in (200, 304) else f"HTTP {status}"
                 except requests.RequestException as exc:
                     error = type(exc).__name__
                 elapsed = (time.perf_counter() - started) * 1000
@@ -268,21 +296,22 @@ def main() -> None:
             print(json.dumps(row), flush=True)
 
     header = (
-        f"{'mode':>6} {'gateways':>8} {'cold calls':>10} {'cold s':>7} {'warm p50':>9} {'warm p95':>9} "
+        f"{'mode':>6} {'gateways':>8} {'cold calls':>10} {'collect s':>9} {'cold s':>7} {'warm p50':>9} {'warm p95':>9} "
         f"{'users':>5} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'err':>4} {'calls(50u)':>10} "
-        f"{'RSS MB':>7} {'browser s':>9}"
+        f"{'RSS MB':>7} {'browser s':>9} {'unknown-id calls':>16}"
     )
     print("\n" + header)
     for r in results:
         c = r["concurrent"]
         print(
-            f"{r['mode']:>6} {r['gateways']:>8} {r['cold_calls']:>10} {r['cold_seconds']:>7} "
+            f"{r['mode']:>6} {r['gateways']:>8} {r['cold_calls']:>10} {r['cold_collection_s']:>9} {r['cold_seconds']:>7} "
             f"{r['warm_p50_ms']:>9} "
             f"{r['warm_p95_ms']:>9} {c['users']:>5} {c['requests_per_s']:>7} "
             f"{c['p50_ms']:>7} {c['p95_ms']:>7} "
             f"{c['p99_ms']:>7} {c['errors']:>4} {c['mist_calls']:>10} "
             f"{r['rss_peak_mb']:>7} "
-            f"{r['browser_rows_visible_s'] if r['browser_rows_visible_s'] is not None else '-':>9}"
+            f"{r['browser_rows_visible_s'] if r['browser_rows_visible_s'] is not None else '-':>9} "
+            f"{r['unknown_id_calls']:>16}"
         )
     Path(args.json).write_text(json.dumps({"latency_ms": args.latency_ms, "results": results}, indent=2))
     print(f"\nwrote {args.json}")

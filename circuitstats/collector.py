@@ -330,42 +330,56 @@ class Collector:
         """Fetch and shape one org's table. Gateway stats are essential; reference data degrades."""
         org_id, conn = state.org_id, self.conn
         incomplete: list[dict] = []
-        state.progress = {"phase": "reference data", "started": now}
-        state.name.refresh(lambda: (conn.organization(org_id) or {}).get("name"), IDENTITY_TTL, now)
+        state.progress = {"phase": "gateway stats", "pages_done": 0, "started": now}
         fetchers = {
             "sites": lambda: keep_fields(conn.sites(org_id), "sites"),
             "templates": lambda: conn.gateway_templates(org_id),
             "profiles": lambda: conn.device_profiles(org_id),
             "inventory": lambda: keep_fields(conn.gateway_inventory(org_id), "inventory"),
         }
-        conn.parallel(**{kind: (lambda k=kind: state.refs[k].refresh(fetchers[k], REFERENCE_TTL, now)) for kind in fetchers})
-        refs = {}
-        for kind, ref in state.refs.items():
-            if ref.value is None:
-                incomplete.append({"source": kind, "got": None, "total": None, "why": ref.error or "not read"})
-            elif ref.error:
-                incomplete.append(
-                    {"source": kind, "got": len(ref.value), "total": None, "why": f"kept from earlier: {ref.error}"}
-                )
-            refs[kind] = ref.value or []
-        sites = self._sites_with_vars(org_id, refs["sites"])
-        configs = self.enricher.known_configs(org_id) if self.enricher else {}
-
-        state.progress = {"phase": "gateway stats", "pages_done": 0, "started": now}
-
-        def shape_page(stats: list[dict]) -> tuple[list, dict]:
-            page_rows = circuits.build_gateway_rows(
-                stats, sites, refs["templates"], refs["profiles"], refs["inventory"], configs
-            )
-            peers = {g["id"]: keep_fields(g.get("vpn_peers"), "peers") for g in stats if isinstance(g, dict) and isinstance(g.get("id"), str)}
-            state.progress["pages_done"] = state.progress.get("pages_done", 0) + 1
-            return page_rows, peers
-
-        # Each stats page is shaped on one thread as it arrives, so fetching never waits for
+        # The org name and the reference data are read while the stats pages arrive; each page is
+        # shaped on one thread as soon as the reference data is there, so fetching never waits for
         # shaping and the raw pages of a large org are freed one by one instead of held together.
-        with ThreadPoolExecutor(max_workers=1) as shaper:
+        with ThreadPoolExecutor(max_workers=len(fetchers) + 1) as readers, ThreadPoolExecutor(1) as shaper:
+            pending = [
+                readers.submit(
+                    state.name.refresh,
+                    lambda: (conn.organization(org_id) or {}).get("name"),
+                    IDENTITY_TTL,
+                    now,
+                )
+            ]
+            pending += [
+                readers.submit(state.refs[kind].refresh, fetch, REFERENCE_TTL, now)
+                for kind, fetch in fetchers.items()
+            ]
+            context: dict[str, Any] = {}
+
+            def reference_context() -> dict:
+                """Reference data for shaping, once every reader is done (only the shaper calls this)."""
+                if not context:
+                    for future in pending:
+                        future.result()
+                    context.update(self._reference_context(state, incomplete))
+                return context
+
+            def shape_page(stats: list[dict]) -> tuple[list, dict]:
+                ref = reference_context()
+                page_rows = circuits.build_gateway_rows(
+                    stats, ref["sites"], ref["templates"], ref["profiles"], ref["inventory"], ref["configs"]
+                )
+                peers = {
+                    g["id"]: keep_fields(g.get("vpn_peers"), "peers")
+                    for g in stats
+                    if isinstance(g, dict) and isinstance(g.get("id"), str)
+                }
+                state.progress["pages_done"] = state.progress.get("pages_done", 0) + 1
+                return page_rows, peers
+
             shaped = conn.gateway_stats(org_id, transform=lambda page: [shaper.submit(shape_page, page)])
             parts = [future.result() for future in shaped]
+            shaper.submit(reference_context).result()  # an org without gateways still reads its sites
+        refs = context
         missing = getattr(shaped, "incomplete", None)
         if missing:
             incomplete.append(missing)
@@ -384,12 +398,21 @@ class Collector:
                 peers.setdefault(gid, paths)
         if duplicates:
             incomplete.append(
-                {"source": "gateway_stats", "got": len(rows), "total": None, "why": f"{duplicates} duplicate gateway ids dropped"}
+                {
+                    "source": "gateway_stats",
+                    "got": len(rows),
+                    "total": None,
+                    "why": f"{duplicates} duplicate gateway ids dropped",
+                }
             )
         circuits.sort_gateway_rows(rows)
         site_ids = sorted({r["site_id"] for r in rows if r["site_id"]})
         if self.enricher is not None:
-            self.enricher.want(org_id, {s["id"]: s.get("modified_time") for s in refs["sites"] if s.get("id") in set(site_ids)})
+            with_gateways = set(site_ids)
+            self.enricher.want(
+                org_id,
+                {s["id"]: s.get("modified_time") for s in refs["raw_sites"] if s.get("id") in with_gateways},
+            )
         fields: dict[str, Any] = {
             "org_id": org_id,
             "org_name": state.name.value,
@@ -397,20 +420,39 @@ class Collector:
             "gateways": rows,
             "peers": peers,
             "summary": circuits.summarize(rows),
-            "sites": site_list(refs["sites"]),
+            "sites": site_list(refs["raw_sites"]),
             "incomplete": incomplete,
             "enrichment": self.enricher.status(org_id) if self.enricher else {},
         }
-        for name, hook in self.hooks.items():
+        for hook in self.hooks.values():
             fields.update(hook(org_id, fields, now) or {})
         return fields
+
+    def _reference_context(self, state: OrgState, incomplete: list[dict]) -> dict:
+        """The reference data shaping needs, noting in ``incomplete`` what is missing or kept."""
+        refs: dict[str, Any] = {}
+        for kind, ref in state.refs.items():
+            if ref.value is None:
+                incomplete.append(
+                    {"source": kind, "got": None, "total": None, "why": ref.error or "not read"}
+                )
+            elif ref.error:
+                why = f"kept from earlier: {ref.error}"
+                incomplete.append({"source": kind, "got": len(ref.value), "total": None, "why": why})
+            refs[kind] = ref.value or []
+        refs["raw_sites"] = refs["sites"]
+        refs["sites"] = self._sites_with_vars(state.org_id, refs["sites"])
+        refs["configs"] = self.enricher.known_configs(state.org_id) if self.enricher else {}
+        return refs
 
     def _sites_with_vars(self, org_id: str, sites: list[dict]) -> list[dict]:
         """Sites with the variables read from their site settings (not part of the site object)."""
         if self.enricher is None:
             return sites
         variables = self.enricher.known_vars(org_id)
-        return [{**site, "vars": variables[site["id"]]} if site.get("id") in variables else site for site in sites]
+        return [
+            {**site, "vars": variables[site["id"]]} if site.get("id") in variables else site for site in sites
+        ]
 
     # ----- status ---------------------------------------------------------------------------------
     def progress(self, org_id: str) -> dict:
@@ -427,10 +469,14 @@ class Collector:
         progress = self.progress(org_id)
         if state is not None and state.last_error:
             extra = {"rate_limited_until": state.rate_limited_until} if state.rate_limited_until else {}
-            return NotReady(f"no data from the Mist cloud yet: {state.last_error}", progress, state.error_status, **extra)
+            return NotReady(
+                f"no data from the Mist cloud yet: {state.last_error}", progress, state.error_status, **extra
+            )
         shared = ((self.store.get_meta("collector_status") or {}).get("orgs") or {}).get(org_id) or {}
         if shared.get("last_error"):
-            return NotReady(f"no data from the Mist cloud yet: {shared['last_error']}", shared.get("progress"))
+            return NotReady(
+                f"no data from the Mist cloud yet: {shared['last_error']}", shared.get("progress")
+            )
         return NotReady("collecting the organization's gateways for the first time: retry shortly", progress)
 
     def local_status(self) -> dict:
@@ -459,7 +505,9 @@ class Collector:
             "upstream_calls": self.conn.upstream_calls,
             "upstream_calls_by_endpoint": [
                 {"endpoint": endpoint, "status": status, "calls": n}
-                for (endpoint, status), n in sorted((calls_by_endpoint() if calls_by_endpoint else {}).items())
+                for (endpoint, status), n in sorted(
+                    (calls_by_endpoint() if calls_by_endpoint else {}).items()
+                )
             ],
             "tokens": self.conn.pool.status(),
             "rate_limited_until": self.conn.pool.rate_limited_until(),

@@ -61,7 +61,9 @@ class BoundedMemory:
         return len(self._entries)
 
 
-def gateway_of(snapshot: Snapshot, gateway_id: str, site_id: str | None = None, mac: str | None = None) -> dict:
+def gateway_of(
+    snapshot: Snapshot, gateway_id: str, site_id: str | None = None, mac: str | None = None
+) -> dict:
     """The snapshot's row of this gateway; any mismatch of site or MAC is the same 404 as a bad id."""
     row = snapshot.index.get(gateway_id)
     if row is None:
@@ -98,7 +100,9 @@ class Details:
         paths = circuits.peer_path_rows(snapshot.peers.get(gateway_id) or [], None)
         if port_id:
             port_of(row, port_id)
-            paths = [p for p in paths if circuits.path_counts_for_port(p.get("port_id"), port_id, row["ports"])]
+            paths = [
+                p for p in paths if circuits.path_counts_for_port(p.get("port_id"), port_id, row["ports"])
+            ]
         return [dict(p) for p in paths]
 
     def traffic(
@@ -134,7 +138,9 @@ class Details:
         duration, interval = traffic.WINDOWS[window]
         end = int(time.time()) // interval * interval
         try:
-            answer = self.conn.port_insights(row["site_id"], row["id"], port["name"], end - duration, end, interval)
+            answer = self.conn.port_insights(
+                row["site_id"], row["id"], port["name"], end - duration, end, interval
+            )
         except MistNotFound:
             raise UnknownGateway("Mist has no such gateway or port at this site") from None
         series = dict(traffic.shape_traffic(answer, window, port.get("speed")))

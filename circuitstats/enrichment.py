@@ -83,8 +83,12 @@ def _valid_configs(answer) -> dict[str, dict]:
         if isinstance(device, dict) and isinstance(device.get("id"), str):
             configs[device["id"]] = {
                 "id": device["id"],
-                "port_config": device.get("port_config") if isinstance(device.get("port_config"), dict) else None,
-                "deviceprofile_id": device.get("deviceprofile_id") if isinstance(device.get("deviceprofile_id"), str) else None,
+                "port_config": device.get("port_config")
+                if isinstance(device.get("port_config"), dict)
+                else None,
+                "deviceprofile_id": device.get("deviceprofile_id")
+                if isinstance(device.get("deviceprofile_id"), str)
+                else None,
                 "vars": device.get("vars") if isinstance(device.get("vars"), dict) else None,
             }
     return configs
@@ -151,7 +155,9 @@ class SiteEnricher:
     def known_vars(self, org_id: str) -> dict[str, dict]:
         """Site variables by site id for every site whose settings were read."""
         with self._lock:
-            return {site: k.vars for (org, site), k in self._sites.items() if org == org_id and k.vars is not None}
+            return {
+                site: k.vars for (org, site), k in self._sites.items() if org == org_id and k.vars is not None
+            }
 
     def status(self, org_id: str | None = None) -> dict:
         with self._lock:

@@ -14,8 +14,9 @@ import uuid
 
 from circuitstats.redis_link import RedisLink
 
-_RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+_IF_MINE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call("
+_RENEW = _IF_MINE + "'pexpire', KEYS[1], ARGV[2]) end return 0"
+_RELEASE = _IF_MINE + "'del', KEYS[1]) end return 0"
 
 
 def holder_name() -> str:

@@ -102,7 +102,9 @@ def serialize(snapshot: Snapshot) -> Snapshot:
     body = envelope[:-1] + b',"data":' + dumps(snapshot.data(snapshot.gateways)) + b"}"
     body_gzip = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
     digest = hashlib.blake2b(body, digest_size=8).hexdigest()
-    return dataclasses.replace(snapshot, body=body, body_gzip=body_gzip, etag=f'"{snapshot.version}-{digest}"')
+    return dataclasses.replace(
+        snapshot, body=body, body_gzip=body_gzip, etag=f'"{snapshot.version}-{digest}"'
+    )
 
 
 def build_snapshot(**fields: Any) -> Snapshot:
@@ -234,8 +236,10 @@ class RedisSnapshotStore(MemorySnapshotStore):
             # Anything older than the previous version goes now: two versions at most.
             for old in client.scan_iter(match=self._key(snapshot.org_id, "*"), count=100):
                 suffix = old.decode().rsplit(":", 1)[1]
-                if suffix.isdigit() and int(suffix) < snapshot.version and (
-                    previous is None or suffix != previous.decode()
+                if (
+                    suffix.isdigit()
+                    and int(suffix) < snapshot.version
+                    and (previous is None or suffix != previous.decode())
                 ):
                     client.delete(old)
 
