@@ -18,7 +18,8 @@ What it does, and why each part is there:
 * Requests for ``https://{host}/...`` are answered by ``MistSimulator.dispatch`` (the real simulated
   cloud, no network), then the answer of each call matching a ``Mutation`` is rewritten by its kind:
   a body that is HTML, empty, 204, truncated, of the wrong JSON type, with huge or non-finite
-  numbers, ids that are objects, names that are not strings, duplicated rows, hostile or looping
+  numbers, ids that are objects, names that are not strings, values nested 900 levels deep,
+  duplicated rows, hostile or looping
   ``next`` cursors, lying ``X-Page-*`` headers, a failing second page, or an HTTP error status.
 * Mutations are deterministic for a given ``seed`` (one ``random.Random`` per transport), so a
   failing case replays exactly from its seed.
@@ -210,6 +211,20 @@ def _names_not_strings(data: Any, rng: random.Random) -> Any:
     return _walk(data, visit)
 
 
+def _deep_nesting(data: Any, rng: random.Random) -> Any:
+    """Bury some values 900 levels deep: json parses it, a recursive walk could overflow the stack."""
+
+    def bury(value: Any) -> Any:
+        for _ in range(900):
+            value = {"v": value} if rng.random() < 0.5 else [value]
+        return value
+
+    def visit(key, value):
+        return bury(value) if key is not None and rng.random() < 0.05 else value
+
+    return _walk(data, visit)
+
+
 def _duplicates(answer: Answer, rng: random.Random, n: int, value: Any = None) -> None:
     try:
         data = answer.json()
@@ -318,6 +333,7 @@ KINDS: dict[str, Rewrite] = {
     "names_not_strings": _json_rewrite(_names_not_strings),
     "malformed_privileges": _json_rewrite(_malformed_privileges),
     "duplicates": _duplicates,
+    "deep_nesting": _json_rewrite(_deep_nesting),
     "hostile_next": _search_next(lambda answer, rng: rng.choice(HOSTILE_CURSORS)),
     "looping_next": _search_next(_loop_cursor),
     "endless_next": _search_next(_endless_cursor),
