@@ -779,6 +779,7 @@ class MistConnection:
             type=wanted,
             start=str(int(start)),
             end=str(int(end)),
+            sort="timestamp",  # oldest first: a read cut short still covers [start, newest seen]
             budget=budget,
         )
 
