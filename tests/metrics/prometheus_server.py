@@ -31,6 +31,13 @@ def serving_metrics(store, status) -> Iterator[int]:
     """Serve the metrics blueprint over ``store`` and ``status``; yields the port."""
     app = Flask(__name__)
     app.register_blueprint(metrics_blueprint(store, status))
+    with serving(app) as port:
+        yield port
+
+
+@contextmanager
+def serving(app) -> Iterator[int]:
+    """Serve a WSGI app on a free loopback port in a thread; yields the port."""
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -2,9 +2,15 @@
 
 Why: promtool checks the syntax, but only a running Prometheus shows that the dashboard's PromQL
 finds the series /metrics really exposes (names, labels, units, ``rate()`` over counters, the
-histogram). A tiny server serves the metrics blueprint over a demo snapshot; a feeder thread
-publishes a new snapshot version every 0.5 s (as collections would, faster) and moves the
-collector status along, so rates and the collection histogram have something to show.
+histogram). Two targets, each scraped for a few seconds:
+
+* ``demo-app``: the real app (``create_app`` in demo mode, one collection from the simulated
+  cloud, history from its events), served as it would be in production;
+* ``moving``: the metrics blueprint over a demo snapshot, with a feeder publishing a new snapshot
+  version every 0.5 s (as collections would, faster) and moving the collector status along (calls
+  grow, a token cools down), so rates, the collection histogram and the cool-down alert have
+  something to show.
+
 Prometheus runs from its binary on a loopback port with a temporary storage directory, never as
 the Debian service.
 """
@@ -15,13 +21,23 @@ import dataclasses
 import re
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 import requests
 
+from app import create_app
+from tests.conftest import DEMO_ENV_VARS
 from tests.metrics.conftest import OneOrgStore
-from tests.metrics.prometheus_server import query, running_prometheus, serving_metrics, wait_for_scrapes
+from tests.metrics.prometheus_server import (
+    query,
+    running_prometheus,
+    serving,
+    serving_metrics,
+    wait_for_scrapes,
+)
 from tests.metrics.test_monitoring_files import alert_rules, dashboard
+from tests.support.apps import collect, snapshot_of
 
 SCRAPES_WANTED = 8
 
@@ -46,9 +62,16 @@ class MovingStatus:
         }
 
 
-@pytest.fixture(scope="module")
-def live(prometheus_binary, demo40, tmp_path_factory):
-    """(prometheus base URL, demo snapshot) once Prometheus has scraped the tiny server a few times."""
+@pytest.fixture(scope="module", params=["demo-app", "moving"])
+def live(request, prometheus_binary, demo40, tmp_path_factory):
+    """(prometheus base URL, snapshot served, kind) once Prometheus has scraped a few times."""
+    workdir = tmp_path_factory.mktemp("prometheus")
+    if request.param == "demo-app":
+        with _demo_app() as (app, snapshot), serving(app) as port:
+            with running_prometheus(prometheus_binary, port, workdir) as base:
+                wait_for_scrapes(base, SCRAPES_WANTED)
+                yield base, snapshot, request.param
+        return
     store, status = OneOrgStore(demo40), MovingStatus()
     stop = threading.Event()
 
@@ -64,16 +87,34 @@ def live(prometheus_binary, demo40, tmp_path_factory):
             status.ticks += 1
 
     threading.Thread(target=feed, daemon=True).start()
-    workdir = tmp_path_factory.mktemp("prometheus")
     try:
         with (
             serving_metrics(store, status) as port,
             running_prometheus(prometheus_binary, port, workdir) as base,
         ):
             wait_for_scrapes(base, SCRAPES_WANTED)
-            yield base, demo40
+            yield base, demo40, request.param
     finally:
         stop.set()
+
+
+@contextmanager
+def _demo_app():
+    """The real app in demo mode after one collection, in an environment without MIST_* settings."""
+    with pytest.MonkeyPatch.context() as env:
+        for name in DEMO_ENV_VARS:
+            env.delenv(name, raising=False)
+        app = create_app(
+            {
+                "demo": True,
+                "demo_gateways": 40,
+                "demo_seed": 7,
+                "enrich_start_delay": 3600.0,
+                "extra": {"collector_autostart": False},
+            }
+        )
+        collect(app)
+        yield app, snapshot_of(app)
 
 
 def query_range(base: str, expr: str) -> list:
@@ -116,7 +157,7 @@ def variables(live) -> dict[str, str]:
 
     ``gateway_name`` keeps the chosen gateway unescaped for the checks (no panel uses it).
     """
-    base, _ = live
+    base = live[0]
     chosen: dict[str, str] = {}
     for variable in dashboard()["templating"]["list"]:
         values = label_values(
@@ -136,7 +177,7 @@ def grafana_regex_value(value: str) -> str:
 
 
 def test_template_variables_offer_the_demo_org_s_gateways_and_ports(live, variables):
-    base, snapshot = live
+    base, snapshot, _ = live
     gateways = label_values(base, "label_values(mist_wan_port_up, gateway)", {})
     assert set(gateways) == {g["name"] for g in snapshot.gateways if g["ports"]}
     ports = label_values(base, 'label_values(mist_wan_port_up{gateway=~"$gateway"}, port)', variables)
@@ -146,7 +187,7 @@ def test_template_variables_offer_the_demo_org_s_gateways_and_ports(live, variab
 
 @pytest.mark.parametrize("title,target", dashboard_targets(), ids=lambda v: v if isinstance(v, str) else "")
 def test_every_dashboard_query_returns_data(live, variables, title, target):
-    base, _ = live
+    base = live[0]
     expr = substitute(target["expr"], variables)
     result = query(base, expr) if target.get("instant") else query_range(base, expr)
     assert result, f"panel {title!r}: no data for {expr}"
@@ -154,7 +195,7 @@ def test_every_dashboard_query_returns_data(live, variables, title, target):
 
 def test_bits_per_second_panels_show_mists_own_numbers(live, variables):
     """The dashboard's `* 8` gives back exactly the bps Mist reported for the chosen circuit."""
-    base, snapshot = live
+    base, snapshot, _ = live
     row = next(g for g in snapshot.gateways if g["name"] == variables["gateway_name"])
     port = next(p for p in row["ports"] if p.get("rx_bps") is not None)
     result = query(
@@ -165,12 +206,12 @@ def test_bits_per_second_panels_show_mists_own_numbers(live, variables):
 
 @pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: r["alert"])
 def test_every_alert_expression_evaluates(live, rule):
-    base, _ = live
+    base = live[0]
     query(base, rule["expr"])  # success, whether or not it has results right now
 
 
 def test_rules_evaluate_without_error_and_the_expected_ones_are_active(live):
-    base, _ = live
+    base, _, kind = live
     deadline = time.monotonic() + 20
     while True:
         groups = requests.get(f"{base}/api/v1/rules", timeout=10).json()["data"]["groups"]
@@ -185,6 +226,7 @@ def test_rules_evaluate_without_error_and_the_expected_ones_are_active(live):
     for rule in rules:
         assert rule["health"] == "ok", f"{rule['name']}: {rule.get('lastError')}"
     pending = {rule["name"] for rule in rules if rule["state"] in ("pending", "firing")}
-    # The demo org has disconnected gateways and down ports, and the status stub a cooling token.
-    assert {"MistGatewayDisconnected", "MistWanPortDown", "MistCircuitStatsTokenCoolingDown"} <= pending
+    # The demo org has disconnected gateways and down ports; the moving status has a cooling token.
+    assert {"MistGatewayDisconnected", "MistWanPortDown"} <= pending
+    assert ("MistCircuitStatsTokenCoolingDown" in pending) == (kind == "moving")
     assert "MistCircuitStatsSnapshotOld" not in pending and "MistCircuitStatsDown" not in pending
