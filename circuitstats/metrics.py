@@ -341,19 +341,51 @@ class CollectionMetrics:
                     self._counts[i] += 1
                     break
 
-    def family(self) -> HistogramMetricFamily:
+    def state(self) -> dict:
+        """JSON-able state, for the collector's shared status (see ``family_from_state``)."""
         with self._lock:
-            counts, total = list(self._counts), self._sum
-        cumulative, buckets = 0, []
-        for bound, count in zip(self.bounds, counts, strict=True):
-            cumulative += count
-            buckets.append((floatToGoString(bound), cumulative))
-        return HistogramMetricFamily(
-            "mistcircuitstats_collection_duration_seconds",
-            "Wall time of one collection of the org from Mist (all pages and reference data).",
-            buckets=buckets,
-            sum_value=total,
-        )
+            return {
+                "bounds": [floatToGoString(b) for b in self.bounds],
+                "counts": list(self._counts),
+                "sum": self._sum,
+            }
+
+    def family(self) -> HistogramMetricFamily:
+        return family_from_state(self.state())
+
+
+def family_from_state(state: dict) -> HistogramMetricFamily:
+    """The histogram family of a ``CollectionMetrics.state()`` (per-bucket, not cumulative, counts)."""
+    cumulative, buckets = 0, []
+    for bound, count in zip(state["bounds"], state["counts"], strict=True):
+        cumulative += count
+        buckets.append((bound, cumulative))
+    return HistogramMetricFamily(
+        "mistcircuitstats_collection_duration_seconds",
+        "Wall time of one collection of the org from Mist (all pages and reference data).",
+        buckets=buckets,
+        sum_value=state["sum"],
+    )
+
+
+def _shared_histogram(status: dict) -> dict | None:
+    """``status["collection_histogram"]`` when it is a well-formed ``CollectionMetrics.state()``."""
+    state = status.get("collection_histogram")
+    if not isinstance(state, dict):
+        return None
+    bounds, counts, total = state.get("bounds"), state.get("counts"), _number(state.get("sum"))
+    if (
+        not isinstance(bounds, list)
+        or not isinstance(counts, list)
+        or len(bounds) != len(counts)
+        or not bounds
+        or bounds[-1] != "+Inf"
+        or not all(isinstance(b, str) for b in bounds)
+        or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
+        or total is None
+    ):
+        return None
+    return {"bounds": bounds, "counts": counts, "sum": total}
 
 
 class SnapshotVersionObserver:
@@ -392,8 +424,10 @@ class AppStatusCollector(Collector):
     """prometheus_client custom collector: the app's own state, read on every scrape.
 
     Reads ``collector.status()`` (an in-memory dict, no Mist call):
-    ``tokens`` (or ``cooldowns``): ``[{"token": masked, "cooling_until": epoch | None}]`` and
-    ``upstream_calls_by_endpoint``: ``[{"endpoint", "status", "calls"}]``.
+    ``tokens`` (or ``cooldowns``): ``[{"token": masked, "cooling_until": epoch | None}]``,
+    ``upstream_calls_by_endpoint``: ``[{"endpoint", "status", "calls"}]`` and, when present,
+    ``collection_histogram``: the collecting process's ``CollectionMetrics.state()``, preferred over
+    this process's own histogram so that every worker reports the same one.
     """
 
     def __init__(
@@ -417,8 +451,11 @@ class AppStatusCollector(Collector):
     def families(self, snapshots: list[Snapshot]) -> Iterator[Metric]:
         """The app families, with the age and completeness of ``snapshots`` (the ones being served)."""
         yield from snapshot_state_families(snapshots)
-        yield self.collection_metrics.family()
         status = self._status()
+        # With several workers only the lease holder collects: its histogram, shared through the
+        # collector's status, is the same whichever worker answers the scrape.
+        shared = _shared_histogram(status)
+        yield family_from_state(shared) if shared is not None else self.collection_metrics.family()
         calls = CounterMetricFamily(
             "mistcircuitstats_upstream_calls",
             "Calls made to the Mist API since start, by endpoint and HTTP status (or error kind).",

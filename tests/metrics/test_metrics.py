@@ -366,3 +366,26 @@ def test_demo_org_values_match_its_rows(demo40):
     connected = sum(1 for g in demo40.gateways if g["status"] == "connected")
     assert sum(v for _, v in samples["mist_gateway_connected"]) == connected
     assert not any(math.isnan(v) for values in samples.values() for _, v in values)
+
+
+def test_the_collecting_process_histogram_from_the_status_wins_over_the_local_one():
+    """Several workers: the one that collects shares its histogram, so every worker reports it."""
+    holder = CollectionMetrics(buckets=(1, 10))
+    holder.observe_collection(4)
+    holder.observe_collection(20)
+
+    class SharedStatus:
+        def __init__(self, state):
+            self.state = state
+
+        def status(self):
+            return {"collection_histogram": self.state}
+
+    local = CollectionMetrics(buckets=(1, 10))  # this worker never collected
+    samples = scrape(OneOrgStore(), SharedStatus(holder.state()), collection_metrics=local)
+    assert only(samples, "mistcircuitstats_collection_duration_seconds_count") == 2.0
+    assert only(samples, "mistcircuitstats_collection_duration_seconds_bucket", le="10.0") == 1.0
+    broken = {"bounds": ["1.0"], "counts": [1], "sum": 1}  # no +Inf bucket: ignored
+    local.observe_collection(0.5)
+    samples = scrape(OneOrgStore(), SharedStatus(broken), collection_metrics=local)
+    assert only(samples, "mistcircuitstats_collection_duration_seconds_count") == 1.0
