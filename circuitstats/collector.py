@@ -19,9 +19,10 @@ from typing import Any
 
 import circuits
 from circuitstats import snapshot as snapshots
+from circuitstats import validate
 from circuitstats.enrichment import SiteEnricher
 from circuitstats.snapshot import MemorySnapshotStore, Snapshot
-from mist_connection import MistConnection, MistError, MistRateLimited, MistUnavailable
+from mist_connection import CallBudget, MistConnection, MistError, MistRateLimited, MistUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ IDENTITY_TTL = 60 * 60.0  # /self and the org name
 FIRST_RETRY = 30.0  # a bad reference answer is retried within a minute, then with growing pauses
 MAX_RETRY = 15 * 60.0
 MAX_WANTED_ORGS = 5  # orgs picked in the UI that the collector keeps collecting
+# Calls one collection of the table may spend (a 10,000-gateway org needs about 20; 100,000 about 120):
+# a cloud or proxy that lies about totals or cursors cannot make it spend the tokens' hour.
+TABLE_CALL_BUDGET = 200
 
 
 class OrgChoiceRequired(Exception):
@@ -330,25 +334,20 @@ class Collector:
         """Fetch and shape one org's table. Gateway stats are essential; reference data degrades."""
         org_id, conn = state.org_id, self.conn
         incomplete: list[dict] = []
+        budget = CallBudget(TABLE_CALL_BUDGET, name="the gateway table")
+        report = circuits.ShapeReport()
         state.progress = {"phase": "gateway stats", "pages_done": 0, "started": now}
         fetchers = {
-            "sites": lambda: keep_fields(conn.sites(org_id), "sites"),
-            "templates": lambda: conn.gateway_templates(org_id),
-            "profiles": lambda: conn.device_profiles(org_id),
-            "inventory": lambda: keep_fields(conn.gateway_inventory(org_id), "inventory"),
+            "sites": lambda: keep_fields(conn.sites(org_id, budget=budget), "sites"),
+            "templates": lambda: conn.gateway_templates(org_id, budget=budget),
+            "profiles": lambda: conn.device_profiles(org_id, budget=budget),
+            "inventory": lambda: keep_fields(conn.gateway_inventory(org_id, budget=budget), "inventory"),
         }
         # The org name and the reference data are read while the stats pages arrive; each page is
         # shaped on one thread as soon as the reference data is there, so fetching never waits for
         # shaping and the raw pages of a large org are freed one by one instead of held together.
-        with ThreadPoolExecutor(max_workers=len(fetchers) + 1) as readers, ThreadPoolExecutor(1) as shaper:
-            pending = [
-                readers.submit(
-                    state.name.refresh,
-                    lambda: (conn.organization(org_id) or {}).get("name"),
-                    IDENTITY_TTL,
-                    now,
-                )
-            ]
+        with ThreadPoolExecutor(len(fetchers) + 1) as readers, ThreadPoolExecutor(1) as shaper:
+            pending = [readers.submit(self._refresh_org_name, state, now)]
             pending += [
                 readers.submit(state.refs[kind].refresh, fetch, REFERENCE_TTL, now)
                 for kind, fetch in fetchers.items()
@@ -365,54 +364,37 @@ class Collector:
 
             def shape_page(stats: list[dict]) -> tuple[list, dict]:
                 ref = reference_context()
-                page_rows = circuits.build_gateway_rows(
-                    stats, ref["sites"], ref["templates"], ref["profiles"], ref["inventory"], ref["configs"]
+                rows = circuits.build_gateway_rows(
+                    stats,
+                    ref["sites"],
+                    ref["templates"],
+                    ref["profiles"],
+                    ref["inventory"],
+                    ref["configs"],
+                    report,
                 )
-                peers = {
-                    g["id"]: keep_fields(g.get("vpn_peers"), "peers")
-                    for g in stats
-                    if isinstance(g, dict) and isinstance(g.get("id"), str)
-                }
                 state.progress["pages_done"] = state.progress.get("pages_done", 0) + 1
-                return page_rows, peers
+                return rows, gateway_peers(stats)
 
-            shaped = conn.gateway_stats(org_id, transform=lambda page: [shaper.submit(shape_page, page)])
+            shaped = conn.gateway_stats(
+                org_id, transform=lambda page: [shaper.submit(shape_page, page)], budget=budget
+            )
             parts = [future.result() for future in shaped]
-            shaper.submit(reference_context).result()  # an org without gateways still reads its sites
-        refs = context
-        missing = getattr(shaped, "incomplete", None)
-        if missing:
-            incomplete.append(missing)
-        rows: list[dict] = []
+            refs = shaper.submit(reference_context).result()  # an org without gateways still has sites
+        incomplete += [entry for entry in (getattr(shaped, "incomplete", None), report.incomplete()) if entry]
+        rows: list[dict] = [row for page_rows, _ in parts for row in page_rows]
         peers: dict[str, list] = {}
-        seen: set[str] = set()
-        duplicates = 0
-        for page_rows, page_peers in parts:
-            for row in page_rows:
-                if row["id"] in seen:
-                    duplicates += 1
-                    continue
-                seen.add(row["id"])
-                rows.append(row)
-            for gid, paths in page_peers.items():
-                peers.setdefault(gid, paths)
-        if duplicates:
-            incomplete.append(
-                {
-                    "source": "gateway_stats",
-                    "got": len(rows),
-                    "total": None,
-                    "why": f"{duplicates} duplicate gateway ids dropped",
-                }
-            )
+        for _, page_peers in parts:
+            for gateway_id, paths in page_peers.items():
+                peers.setdefault(gateway_id, paths)
         circuits.sort_gateway_rows(rows)
-        site_ids = sorted({r["site_id"] for r in rows if r["site_id"]})
+        self._mark_vars_pending(org_id, rows)
         if self.enricher is not None:
-            with_gateways = set(site_ids)
-            self.enricher.want(
-                org_id,
-                {s["id"]: s.get("modified_time") for s in refs["raw_sites"] if s.get("id") in with_gateways},
-            )
+            with_gateways = {r["site_id"] for r in rows if r["site_id"]}
+            modified = {
+                s["id"]: s.get("modified_time") for s in refs["raw_sites"] if s.get("id") in with_gateways
+            }
+            self.enricher.want(org_id, modified)
         fields: dict[str, Any] = {
             "org_id": org_id,
             "org_name": state.name.value,
@@ -420,13 +402,33 @@ class Collector:
             "gateways": rows,
             "peers": peers,
             "summary": circuits.summarize(rows),
-            "sites": site_list(refs["raw_sites"]),
+            "sites": circuits.site_rows(refs["raw_sites"]),
             "incomplete": incomplete,
             "enrichment": self.enricher.status(org_id) if self.enricher else {},
         }
         for hook in self.hooks.values():
             fields.update(hook(org_id, fields, now) or {})
         return fields
+
+    def _mark_vars_pending(self, org_id: str, rows: list[dict]) -> None:
+        """``vars_pending`` on each row: its site's variables are not read yet, so an unresolved
+        template value is "resolving", not a missing variable."""
+        reading = self.enricher is not None and self.enricher.reads_site_settings
+        known = self.enricher.known_vars(org_id) if reading else {}
+        for row in rows:
+            row["vars_pending"] = bool(reading and row["site_id"] and row["site_id"] not in known)
+
+    def _refresh_org_name(self, state: OrgState, now: float) -> None:
+        """The org's name: /self already gives it for orgs the token sees, else one getOrg call."""
+        listed = next((o for o in self.organizations() or [] if o["org_id"] == state.org_id), None)
+        if listed is not None and isinstance(listed.get("name"), str):
+            state.name.value, state.name.as_of, state.name.error = listed["name"], now, None
+            return
+        state.name.refresh(
+            lambda: validate.text(validate.as_dict(self.conn.organization(state.org_id)).get("name")),
+            IDENTITY_TTL,
+            now,
+        )
 
     def _reference_context(self, state: OrgState, incomplete: list[dict]) -> dict:
         """The reference data shaping needs, noting in ``incomplete`` what is missing or kept."""
@@ -530,13 +532,14 @@ class Collector:
         return status
 
 
-def site_list(sites: list[dict]) -> list[dict]:
-    """Sites as /api/sites lists them: id, name, address, timezone, sorted by name."""
-    rows = [
-        {"id": s.get("id"), "name": s.get("name"), "address": s.get("address"), "timezone": s.get("timezone")}
-        for s in sites
-    ]
-    return sorted(rows, key=lambda s: (s["name"] if isinstance(s["name"], str) else "").lower())
+def gateway_peers(stats: list) -> dict[str, list[dict]]:
+    """VPN peer paths of each gateway of one stats page, by validated gateway id."""
+    peers = {}
+    for stat in stats:
+        gateway_id = validate.uuid(stat.get("id")) if isinstance(stat, dict) else None
+        if gateway_id is not None and gateway_id not in peers:
+            peers[gateway_id] = keep_fields(validate.as_list(stat.get("vpn_peers")), "peers")
+    return peers
 
 
 def circuits_release_memory() -> None:

@@ -131,6 +131,11 @@ class SiteEnricher:
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
 
+    @property
+    def reads_site_settings(self) -> bool:
+        """Whether site variables are read at all (an enrichment budget of 0 reads nothing)."""
+        return self._fetch_setting is not None and self.budget.per_hour > 0
+
     # ----- what the collector asks ----------------------------------------------------------------
     def want(self, org_id: str, sites: dict[str, object]) -> None:
         """These sites (id -> modified_time) should be enriched; starts the worker on first use."""

@@ -14,6 +14,7 @@ from circuitstats.enrichment import SiteEnricher
 from circuitstats.lease import LocalLease, RedisLease
 from circuitstats.redis_link import RedisCooldowns, RedisLink
 from circuitstats.snapshot import MemorySnapshotStore, make_store
+from circuitstats.triage import Triage
 from config import DEMO_TOKENS, Settings
 from mist_connection import MemoryCooldowns, MistConnection
 
@@ -87,5 +88,7 @@ def build_runtime(settings: Settings) -> Runtime:
         budget_per_hour=settings.enrich_budget,
         start_delay=settings.enrich_start_delay,
     )
-    collector = Collector(conn, store, lease, settings, enricher=enricher)
+    collector = Collector(
+        conn, store, lease, settings, enricher=enricher, hooks={"triage": Triage(conn, store, settings)}
+    )
     return Runtime(settings, store, collector, Details(conn), conn, link)

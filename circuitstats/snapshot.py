@@ -55,6 +55,7 @@ class Snapshot:
     sites: list[dict] = field(default_factory=list)
     incomplete: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
+    problem_counts: dict[str, int] = field(default_factory=dict)
     history: dict[str, dict] = field(default_factory=dict)
     thresholds: dict[str, Any] = field(default_factory=dict)
     enrichment: dict[str, Any] = field(default_factory=dict)
@@ -64,6 +65,8 @@ class Snapshot:
     body: bytes = b""  # the /api/gateways JSON answer for the whole org
     body_gzip: bytes = b""
     etag: str = ""
+    problems_body: bytes = b""  # the /api/problems JSON answer
+    problems_body_gzip: bytes = b""
 
     def data(self, gateways: list[dict]) -> dict:
         """The ``data`` part of a /api/gateways answer for these rows (all of them, or a filter)."""
@@ -89,6 +92,14 @@ class Snapshot:
             "org_id": self.org_id,
         }
 
+    def problems_data(self) -> dict:
+        return {
+            "problems": self.problems,
+            "counts": self.problem_counts,
+            "total": len(self.problems),
+            "thresholds": self.thresholds,
+        }
+
     def port(self, gateway_id: str, port_name: str) -> dict | None:
         row = self.index.get(gateway_id)
         if row is None:
@@ -102,9 +113,16 @@ def serialize(snapshot: Snapshot) -> Snapshot:
     body = envelope[:-1] + b',"data":' + dumps(snapshot.data(snapshot.gateways)) + b"}"
     body_gzip = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
     digest = hashlib.blake2b(body, digest_size=8).hexdigest()
-    return dataclasses.replace(
-        snapshot, body=body, body_gzip=body_gzip, etag=f'"{snapshot.version}-{digest}"'
+    return serialize_problems(
+        dataclasses.replace(snapshot, body=body, body_gzip=body_gzip, etag=f'"{snapshot.version}-{digest}"')
     )
+
+
+def serialize_problems(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with its /api/problems body (and gzip) filled in: served as is, like the table."""
+    body = dumps({**snapshot.envelope(), "data": snapshot.problems_data()})
+    zipped = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    return dataclasses.replace(snapshot, problems_body=body, problems_body_gzip=zipped)
 
 
 def build_snapshot(**fields: Any) -> Snapshot:
@@ -201,6 +219,7 @@ class RedisSnapshotStore(MemorySnapshotStore):
         extras = {
             "peers": snapshot.peers,
             "problems": snapshot.problems,
+            "problem_counts": snapshot.problem_counts,
             "history": snapshot.history,
             "sites": snapshot.sites,
         }
@@ -282,27 +301,30 @@ class RedisSnapshotStore(MemorySnapshotStore):
         body = gzip.decompress(body_gzip)
         extras = json.loads(gzip.decompress(raw[b"extras_gzip"]))
         gateways = json.loads(body)["data"]["gateways"]
-        return Snapshot(
-            version=meta["version"],
-            org_id=meta["org_id"],
-            org_name=meta["org_name"],
-            as_of=meta["as_of"],
-            gateways=gateways,
-            index={row["id"]: row for row in gateways if row.get("id")},
-            peers=extras["peers"],
-            summary=meta["summary"],
-            sites=extras["sites"],
-            incomplete=meta["incomplete"],
-            problems=extras["problems"],
-            history=extras["history"],
-            thresholds=meta["thresholds"],
-            enrichment=meta["enrichment"],
-            stale=meta["stale"],
-            stale_reason=meta["stale_reason"],
-            collection_seconds=meta["collection_seconds"],
-            body=body,
-            body_gzip=body_gzip,
-            etag=meta["etag"],
+        return serialize_problems(
+            Snapshot(
+                version=meta["version"],
+                org_id=meta["org_id"],
+                org_name=meta["org_name"],
+                as_of=meta["as_of"],
+                gateways=gateways,
+                index={row["id"]: row for row in gateways if row.get("id")},
+                peers=extras["peers"],
+                summary=meta["summary"],
+                sites=extras["sites"],
+                incomplete=meta["incomplete"],
+                problems=extras["problems"],
+                problem_counts=extras["problem_counts"],
+                history=extras["history"],
+                thresholds=meta["thresholds"],
+                enrichment=meta["enrichment"],
+                stale=meta["stale"],
+                stale_reason=meta["stale_reason"],
+                collection_seconds=meta["collection_seconds"],
+                body=body,
+                body_gzip=body_gzip,
+                etag=meta["etag"],
+            )
         )
 
     def put_meta(self, name: str, value: Any) -> None:

@@ -41,15 +41,25 @@ def accepts_gzip() -> bool:
     return False
 
 
-def snapshot_body(snapshot: Snapshot) -> Response:
-    """The pre-serialized whole-org answer: 304 on a matching ETag, pre-compressed gzip when accepted."""
-    headers = {"ETag": snapshot.etag, "Vary": "Accept-Encoding", "Cache-Control": "no-cache"}
-    if snapshot.etag and snapshot.etag in request.headers.get("If-None-Match", ""):
+def prebuilt(body: bytes, body_gzip: bytes, etag: str) -> Response:
+    """A pre-serialized answer: 304 on a matching ETag, pre-compressed gzip when accepted."""
+    headers = {"ETag": etag, "Vary": "Accept-Encoding", "Cache-Control": "no-cache"}
+    if etag and etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     if accepts_gzip():
         headers["Content-Encoding"] = "gzip"
-        return Response(snapshot.body_gzip, mimetype="application/json", headers=headers)
-    return Response(snapshot.body, mimetype="application/json", headers=headers)
+        return Response(body_gzip, mimetype="application/json", headers=headers)
+    return Response(body, mimetype="application/json", headers=headers)
+
+
+def snapshot_body(snapshot: Snapshot) -> Response:
+    """The whole-org table answer of this snapshot."""
+    return prebuilt(snapshot.body, snapshot.body_gzip, snapshot.etag)
+
+
+def problems_body(snapshot: Snapshot) -> Response:
+    """The problems answer of this snapshot (its ETag is the snapshot's, marked as the problems')."""
+    return prebuilt(snapshot.problems_body, snapshot.problems_body_gzip, snapshot.etag[:-1] + '-problems"')
 
 
 def csv_download(text: str, prefix: str) -> Response:

@@ -9,7 +9,14 @@ from flask import Blueprint, g
 import csv_export
 from circuitstats import search
 from circuitstats.collector import NotReady
-from circuitstats.routes.answers import csv_download, from_snapshot, json_response, runtime, snapshot_body
+from circuitstats.routes.answers import (
+    csv_download,
+    from_snapshot,
+    json_response,
+    problems_body,
+    runtime,
+    snapshot_body,
+)
 from circuitstats.routes.params import query_param, uuid_param
 from circuitstats.snapshot import Snapshot
 
@@ -88,6 +95,12 @@ def gateways():
         return snapshot_body(snapshot)
     rows = search.filter_rows(snapshot.gateways, site_id=site_id, query=query)
     return from_snapshot(snapshot, snapshot.data(rows))
+
+
+@table.get("/api/problems")
+def problems():
+    """What is wrong now, most severe first, with counts per kind and the thresholds in force."""
+    return problems_body(current_snapshot())
 
 
 @table.get("/api/export.csv")

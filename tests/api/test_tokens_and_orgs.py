@@ -134,15 +134,20 @@ def _cold_gateway_calls(gateways: int) -> tuple[int, dict]:
 
 
 def test_cold_load_of_1000_gateways_costs_at_most_8_calls():
+    """The table's calls; the first read of a week of device events is counted on its own."""
     total, by_operation = _cold_gateway_calls(1000)
-    assert total <= 8, by_operation
+    events = by_operation.get("searchOrgDeviceEvents", 0)
+    assert total - events <= 8, by_operation
+    assert 1 <= events <= 30, by_operation
     assert "getSiteDevice" not in by_operation and "listSiteDevices" not in by_operation
 
 
 @pytest.mark.slow
 def test_cold_load_of_10000_gateways_costs_at_most_40_calls():
     total, by_operation = _cold_gateway_calls(10000)
-    assert total <= 40, by_operation
+    events = by_operation.get("searchOrgDeviceEvents", 0)
+    assert total - events <= 40, by_operation
+    assert events <= 30, "a first week larger than 30 pages is read over several collections"
     assert by_operation["listOrgDevicesStats"] == 10
 
 

@@ -25,7 +25,7 @@ def test_a_missing_source_is_marked_not_zeroed(make_demo_app, monkeypatch):
     app = make_demo_app(extra={"collect": False})
     conn = runtime_of(app).conn
 
-    def broken(org_id):
+    def broken(org_id, budget=None):
         raise MistUnavailable("the Mist cloud is not answering: HTTP 503")
 
     monkeypatch.setattr(conn, "gateway_templates", broken)

@@ -1,0 +1,99 @@
+"""What is broken, since when, how often: event history and problems, computed once per snapshot.
+
+The collector calls ``Triage`` after shaping the rows of a collection. It reads the org's gateway
+port events since the last read (the first time: the last 7 days, spread over several collections
+when a week does not fit the per-collection call budget), keeps them in ``PortHistory`` (saved in
+the snapshot store, so with Redis a restart does not read the week again), merges flap counts and
+availability into the port rows, and computes the problem list. No web request ever triggers it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from circuitstats.history import PORT_EVENT_TYPES, PortHistory, newest_event_time
+from circuitstats.problems import Thresholds, compute_problems, problem_counts
+from mist_connection import CallBudget, MistError
+
+log = logging.getLogger(__name__)
+
+EVENTS_CALLS_PER_COLLECTION = 30  # a first week larger than this resumes in the next collection
+HISTORY_FIELDS = ("flaps_24h", "flaps_7d", "availability_7d")
+
+
+class Triage:
+    """Per-org event history plus problems; a collector hook returning snapshot fields."""
+
+    def __init__(self, conn, store, settings, calls_per_collection: int = EVENTS_CALLS_PER_COLLECTION):
+        self.conn = conn
+        self.store = store
+        self.thresholds = Thresholds.from_settings(settings)
+        self.calls_per_collection = calls_per_collection
+        self._histories: dict[str, PortHistory] = {}
+
+    def history(self, org_id: str) -> PortHistory:
+        """The org's history: in memory, else as saved in the store, else empty (read a week)."""
+        if org_id not in self._histories:
+            saved = self.store.get_meta(f"history:{org_id}")
+            history = None
+            if saved:
+                try:
+                    history = PortHistory.from_json(saved)
+                except ValueError as exc:
+                    log.warning("saved event history of %s unusable, reading the week again: %s", org_id, exc)
+            self._histories[org_id] = history or PortHistory()
+        return self._histories[org_id]
+
+    def read_events(self, org_id: str, now: float) -> dict | None:
+        """Read the events since the last read; an ``incomplete`` entry when it fell short."""
+        history = self.history(org_id)
+        start, end = history.next_window(now)
+        budget = CallBudget(self.calls_per_collection, name="device events")
+        try:
+            events = self.conn.device_events(org_id, start, end, PORT_EVENT_TYPES, budget=budget)
+        except MistError as exc:
+            return {"source": "device_events", "got": None, "total": None, "why": f"not read: {exc}"}
+        missing = getattr(events, "incomplete", None)
+        if missing:
+            newest = newest_event_time(events)
+            if newest is not None:
+                history.ingest(events, start, newest)  # the rest is read from ``newest`` next time
+        else:
+            history.ingest(events, start, end)
+        history.prune(now)
+        self.store.put_meta(f"history:{org_id}", history.to_json())
+        if missing:
+            why = f"events read up to {_clock(newest_event_time(events))}, the rest next collection"
+            return {**missing, "source": "device_events", "why": f"{missing.get('why')}; {why}"}
+        return None
+
+    def __call__(self, org_id: str, fields: dict, now: float) -> dict:
+        incomplete = list(fields["incomplete"])
+        missing = self.read_events(org_id, now)
+        if missing:
+            incomplete.append(missing)
+        history = self.history(org_id).for_rows(fields["gateways"], now)
+        merge_history(fields["gateways"], history)
+        problems = compute_problems(fields["gateways"], fields["peers"], history, self.thresholds, now)
+        return {
+            "history": history,
+            "problems": problems,
+            "problem_counts": problem_counts(problems),
+            "thresholds": self.thresholds.as_dict(),
+            "incomplete": incomplete,
+        }
+
+
+def merge_history(rows: list[dict], history: dict[str, dict]) -> None:
+    """Put each port's flap counts and availability into its row (the table and the CSV show them)."""
+    for row in rows:
+        for port in row["ports"]:
+            known = history.get(f"{row['id']}|{port['name']}") or {}
+            for name in HISTORY_FIELDS:
+                port[name] = known.get(name)
+
+
+def _clock(epoch: float | None) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch)) if epoch else "nothing"
