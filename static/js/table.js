@@ -302,7 +302,8 @@ export class GatewayTable {
       peers = el('button', {
         type: 'button',
         class: `link-btn${someDown ? ' is-bad' : ''}`,
-        'aria-label': `Peer paths of ${p.name}: ${p.peers_up} of ${p.peers_total} up`,
+        // The accessible name starts with the visible text (WCAG 2.5.3: speech users say what they see).
+        'aria-label': `${p.peers_up}/${p.peers_total} peer paths up on ${p.name}`,
         dataset: { ...ds, action: 'peers' },
         text: `${p.peers_up}/${p.peers_total}`,
       });
@@ -310,13 +311,17 @@ export class GatewayTable {
 
     // RX/TX open the traffic chart even when the counter is unknown: the
     // time series comes from a different Mist API and may still exist.
-    const trafficButton = (direction, bytes) => el('button', {
-      type: 'button',
-      class: 'link-btn traffic-btn',
-      'aria-label': `${direction.toUpperCase()} traffic chart of ${p.name}`,
-      title: isUnknown(bytes) ? 'not available — click for the traffic chart' : 'Click for the traffic chart',
-      dataset: { ...ds, action: 'traffic', direction },
-    }, isUnknown(bytes) ? '—' : formatBytes(bytes));
+    const trafficButton = (direction, bytes) => {
+      const shown = isUnknown(bytes) ? '—' : formatBytes(bytes);
+      return el('button', {
+        type: 'button',
+        class: 'link-btn traffic-btn',
+        // Visible text first in the accessible name (WCAG 2.5.3), then what the button does.
+        'aria-label': `${isUnknown(bytes) ? 'not available' : shown}, ${direction.toUpperCase()} traffic chart of ${p.name}`,
+        title: isUnknown(bytes) ? 'not available — click for the traffic chart' : 'Click for the traffic chart',
+        dataset: { ...ds, action: 'traffic', direction },
+      }, shown);
+    };
 
     return el('tr', { class: 'port-row' },
       el('td', { class: 'mono port-name' }, clippedNode(p.name)),

@@ -2,7 +2,7 @@
 
 ``create_app(config)`` builds the app; werkzeug's threaded server runs it on a free loopback port in
 a daemon thread. The test keeps the Flask app object, hence the Dashboard and its MistSimulator
-(``app.extensions["dashboard"].conn.simulator`` in demo mode, or the one passed in ``session_hook``).
+(``app.extensions["runtime"].conn.simulator`` in demo mode, or the one passed in ``session_hook``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,14 @@ class LiveApp:
     simulator: object | None = None
 
     @property
+    def runtime(self):
+        """The app's Runtime (settings, conn, collector, store)."""
+        return self.app.extensions["runtime"]
+
+    @property
     def dashboard(self):
-        return self.app.extensions["dashboard"]
+        """Older name of :attr:`runtime` (tests read ``.settings`` and ``.conn`` through it)."""
+        return self.runtime
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -39,9 +45,9 @@ class QuietHandler(WSGIRequestHandler):
 def serving(config: dict, simulator=None):
     """``create_app(config)`` on ``http://127.0.0.1:<free port>``; yields a LiveApp."""
     app = create_app(config)
-    dashboard = app.extensions["dashboard"]
-    if simulator is None and dashboard is not None:
-        simulator = getattr(dashboard.conn, "simulator", None)
+    runtime = app.extensions["runtime"]
+    if simulator is None and runtime.conn is not None:
+        simulator = getattr(runtime.conn, "simulator", None)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name=f"live-app-{server.server_port}", daemon=True)
     thread.start()
@@ -51,3 +57,7 @@ def serving(config: dict, simulator=None):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+        # The collector thread would otherwise keep collecting (and competing for the CPU) for
+        # the rest of the session, slowing every later test.
+        if runtime.collector is not None:
+            runtime.collector.stop()

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 # What Chromium logs for every 503 answer; only the test that provokes 503s tolerates it.
 HTTP_503 = "Failed to load resource: the server responded with a status of 503 (SERVICE UNAVAILABLE)"
-CLOCK = r"\d{2}:\d{2}:\d{2}"
+# "data as of" carries date, time and zone (issue #13): 2026-11-23 10:15:00 UTC+01:00
+CLOCK = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC[+-]\d{2}:\d{2}"
 BANNER_RE = re.compile(rf"rate limited until (\d{{2}}):(\d{{2}}), showing data as of ({CLOCK})")
 
 
