@@ -160,8 +160,7 @@ def cold_and_warm(mode: str, size: int, latency_ms: float, warm_requests: int, w
         assert response.status_code == 200, response.text[:300]
         rows = len(response.json()["data"]["gateways"])
         cold_calls = upstream_calls(base)
-        status = collector_status(base)
-        first_collection = status["collection_durations"][0] if status["collection_durations"] else None
+        first_collection = response.json().get("collection_seconds")  # until the first snapshot
         timings = []
         session = requests.Session()
         for _ in range(warm_requests):

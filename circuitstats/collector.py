@@ -125,6 +125,8 @@ class OrgState:
         self.rate_limited_until: float | None = None
         self.next_run = 0.0
         self.progress: dict = {}
+        self.phases: dict[str, float] = {}
+        self.phase_seconds: dict[str, float] = {}  # where the last collection's time went
         self.first_done = threading.Event()
 
 
@@ -294,10 +296,15 @@ class Collector:
                 return self._failed(state, exc)
             finally:
                 state.progress = {}
-            seconds = time.monotonic() - begun
+            serialize_from = time.monotonic()
             snapshot = snapshots.build_snapshot(
-                version=self.store.next_version(org_id), collection_seconds=round(seconds, 3), **snapshot
+                version=self.store.next_version(org_id),
+                collection_seconds=round(serialize_from - begun, 3),
+                **snapshot,
             )
+            seconds = time.monotonic() - begun
+            state.phases["serialized"] = time.monotonic()
+            state.phase_seconds = phase_durations(begun, state.phases)
             self.store.publish(snapshot)
             state.last_success, state.last_error = started, None
             state.first_done.set()
@@ -346,7 +353,10 @@ class Collector:
         # The org name and the reference data are read while the stats pages arrive; each page is
         # shaped on one thread as soon as the reference data is there, so fetching never waits for
         # shaping and the raw pages of a large org are freed one by one instead of held together.
-        with ThreadPoolExecutor(len(fetchers) + 1) as readers, ThreadPoolExecutor(1) as shaper:
+        with ThreadPoolExecutor(len(fetchers) + 2) as readers, ThreadPoolExecutor(1) as shaper:
+            for hook in self.hooks.values():  # e.g. device events, read alongside the stats
+                if hasattr(hook, "prefetch"):
+                    hook.prefetch(org_id, now, readers)
             pending = [readers.submit(self._refresh_org_name, state, now)]
             pending += [
                 readers.submit(state.refs[kind].refresh, fetch, REFERENCE_TTL, now)
@@ -379,8 +389,10 @@ class Collector:
             shaped = conn.gateway_stats(
                 org_id, transform=lambda page: [shaper.submit(shape_page, page)], budget=budget
             )
+            phases = {"stats_fetched": time.monotonic()}
             parts = [future.result() for future in shaped]
             refs = shaper.submit(reference_context).result()  # an org without gateways still has sites
+            phases["shaped"] = time.monotonic()
         incomplete += [entry for entry in (getattr(shaped, "incomplete", None), report.incomplete()) if entry]
         rows: list[dict] = [row for page_rows, _ in parts for row in page_rows]
         peers: dict[str, list] = {}
@@ -406,9 +418,31 @@ class Collector:
             "incomplete": incomplete,
             "enrichment": self.enricher.status(org_id) if self.enricher else {},
         }
-        for hook in self.hooks.values():
+        if self.hooks and self.store.current(org_id) is None:
+            self._publish_first(fields, started=now)
+            phases["first_published"] = time.monotonic()
+        for name, hook in self.hooks.items():
             fields.update(hook(org_id, fields, now) or {})
+            phases[name] = time.monotonic()
+        state.phases = phases
         return fields
+
+    def _publish_first(self, fields: dict, started: float) -> None:
+        """On a cold start, publish the table as soon as its rows exist; problems and history
+        (a week of events to read first) follow in the next version a few seconds later."""
+        waiting = {"source": "device_events", "got": None, "total": None, "why": "reading the event history"}
+        # Own copies of the rows: the hooks that run next add history to the collection's rows,
+        # and a published snapshot never changes.
+        rows = [{**row, "ports": [dict(port) for port in row["ports"]]} for row in fields["gateways"]]
+        first = dict(fields, gateways=rows, incomplete=[*fields["incomplete"], waiting])
+        first.pop("index", None)
+        first = snapshots.build_snapshot(
+            version=self.store.next_version(fields["org_id"]),
+            collection_seconds=round(self.clock() - started, 3),
+            **first,
+        )
+        self.store.publish(first)
+        self._state(fields["org_id"]).first_done.set()
 
     def _mark_vars_pending(self, org_id: str, rows: list[dict]) -> None:
         """``vars_pending`` on each row: its site's variables are not read yet, so an unresolved
@@ -501,6 +535,7 @@ class Collector:
                     "next_run": s.next_run if s.next_run > now else now,
                     "progress": dict(s.progress),
                     "reference_errors": {k: r.error for k, r in s.refs.items() if r.error},
+                    "last_collection_phases": s.phase_seconds,
                 }
                 for org_id, s in list(self._states.items())
             },
@@ -530,6 +565,15 @@ class Collector:
         status["store"] = self.store.status()
         status["this_process"] = {"id": self.lease.me, "upstream_calls": self.conn.upstream_calls}
         return status
+
+
+def phase_durations(begun: float, marks: dict[str, float]) -> dict[str, float]:
+    """Seconds spent in each phase of a collection, from the monotonic time each one ended."""
+    durations, previous = {}, begun
+    for name, ended in marks.items():
+        durations[name] = round(ended - previous, 3)
+        previous = ended
+    return durations
 
 
 def gateway_peers(stats: list) -> dict[str, list[dict]]:

@@ -97,7 +97,7 @@ class Details:
     ) -> list[dict]:
         """One gateway's VPN peer paths from the snapshot; with ``port_id``, those the table counts."""
         row = gateway_of(snapshot, gateway_id, site_id, mac)
-        paths = circuits.peer_path_rows(snapshot.peers.get(gateway_id) or [], None)
+        paths = circuits.peer_path_rows(snapshot.peer_paths(gateway_id), None)
         if port_id:
             port_of(row, port_id)
             paths = [

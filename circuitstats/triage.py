@@ -10,6 +10,7 @@ availability into the port rows, and computes the problem list. No web request e
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 
 from circuitstats.history import PORT_EVENT_TYPES, PortHistory, newest_event_time
 from circuitstats.problems import Thresholds, compute_problems, problem_counts
@@ -30,6 +31,7 @@ class Triage:
         self.thresholds = Thresholds.from_settings(settings)
         self.calls_per_collection = calls_per_collection
         self._histories: dict[str, PortHistory] = {}
+        self._reads: dict[str, Future] = {}  # event reads started by prefetch(), by org
 
     def history(self, org_id: str) -> PortHistory:
         """The org's history: in memory, else as saved in the store, else empty (read a week)."""
@@ -67,9 +69,14 @@ class Triage:
             return {**missing, "source": "device_events", "why": f"{missing.get('why')}; {why}"}
         return None
 
+    def prefetch(self, org_id: str, now: float, pool) -> None:
+        """Start reading the events now, on ``pool``, while the collector fetches the stats pages."""
+        self._reads[org_id] = pool.submit(self.read_events, org_id, now)
+
     def __call__(self, org_id: str, fields: dict, now: float) -> dict:
         incomplete = list(fields["incomplete"])
-        missing = self.read_events(org_id, now)
+        read = self._reads.pop(org_id, None)
+        missing = read.result() if read is not None else self.read_events(org_id, now)
         if missing:
             incomplete.append(missing)
         history = self.history(org_id).for_rows(fields["gateways"], now)
