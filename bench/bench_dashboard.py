@@ -189,6 +189,8 @@ def concurrent_users(
     with dashboard_server(mode, size, latency_ms, workdir, "users") as (base, pid):
         sampler = MemorySampler(pid)
         sampler.start()
+        # The users arrive once the first snapshot exists (the cold start is measured above).
+        requests.get(base + "/api/gateways", timeout=300).raise_for_status()
         barrier = threading.Barrier(users)
         lock = threading.Lock()
         latencies: list[float] = []
