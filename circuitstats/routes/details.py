@@ -36,8 +36,19 @@ def _traffic(gateway_id: str, port_id: str):
 
 @details.get("/api/gateway/<gateway_id>/port/<path:port_id>/traffic")
 def port_traffic(gateway_id, port_id):
+    """The chart's series, with the port's down intervals (from device events) inside its window."""
     snapshot, series, as_of, _ = _traffic(gateway_id, port_id)
+    history = snapshot.history.get(f"{check_uuid('gateway_id', gateway_id)}|{port_id}") or {}
+    start = series["timestamps"][0] if series.get("timestamps") else None
+    series = {**series, "down_intervals": down_intervals_since(history.get("down_intervals"), start)}
     return from_snapshot(snapshot, series, as_of=as_of, stale=False, stale_reason=None)
+
+
+def down_intervals_since(intervals, start) -> list[list]:
+    """``[[down, up or None], ...]`` that overlap the chart's window, clipped to its start."""
+    if not intervals or start is None:
+        return []
+    return [[max(down, start), up] for down, up in intervals if up is None or up > start]
 
 
 @details.get("/api/gateway/<gateway_id>/port/<path:port_id>/traffic.csv")
