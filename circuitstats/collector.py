@@ -278,7 +278,8 @@ class Collector:
                 self.collect(org_id)
 
     def collect_once(self) -> list[Snapshot | None]:
-        """Collect every wanted org now (tests, benchmarks); returns what was published."""
+        """Collect every wanted org now (tests, benchmarks), holder or not; returns what was published."""
+        self.is_holder = self.lease.acquire_or_renew()
         self._refresh_orgs(self.clock())
         return [self.collect(org_id) for org_id in self.wanted_orgs()]
 
@@ -403,8 +404,11 @@ class Collector:
         self._mark_vars_pending(org_id, rows)
         if self.enricher is not None:
             with_gateways = {r["site_id"] for r in rows if r["site_id"]}
+            # Site ids are validated: one that is an object (unhashable) must not fail the collection.
             modified = {
-                s["id"]: s.get("modified_time") for s in refs["raw_sites"] if s.get("id") in with_gateways
+                site_id: s.get("modified_time")
+                for s in refs["raw_sites"]
+                if (site_id := validate.uuid(s.get("id"))) in with_gateways
             }
             self.enricher.want(org_id, modified)
         fields: dict[str, Any] = {
@@ -487,7 +491,10 @@ class Collector:
             return sites
         variables = self.enricher.known_vars(org_id)
         return [
-            {**site, "vars": variables[site["id"]]} if site.get("id") in variables else site for site in sites
+            {**site, "vars": variables[site_id]}
+            if (site_id := validate.uuid(site.get("id"))) in variables
+            else site
+            for site in sites
         ]
 
     # ----- status ---------------------------------------------------------------------------------
@@ -582,7 +589,9 @@ def gateway_peers(stats: list) -> dict[str, list[dict]]:
     for stat in stats:
         gateway_id = validate.uuid(stat.get("id")) if isinstance(stat, dict) else None
         if gateway_id is not None and gateway_id not in peers:
-            peers[gateway_id] = keep_fields(validate.as_list(stat.get("vpn_peers")), "peers")
+            # json_safe: a latency of 1e400 or a 400-digit int must not reach problems or strict JSON.
+            paths = keep_fields(validate.as_list(stat.get("vpn_peers")), "peers")
+            peers[gateway_id] = [validate.json_safe(path) for path in paths]
     return peers
 
 

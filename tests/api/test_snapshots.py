@@ -1,0 +1,124 @@
+"""Immutable snapshots: ETag/304, gzip, versions, memory bound, readers during collections, status."""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import json
+import threading
+import weakref
+
+from circuitstats.snapshot import Snapshot
+from tests.support.apps import collect, runtime_of, simulator_of, snapshot_of
+
+
+def test_etag_304_and_gzip_of_the_prebuilt_table(client, demo_app):
+    first = client.get("/api/gateways", headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and first.headers["Content-Encoding"] == "gzip"
+    etag = first.headers["ETag"]
+    again = client.get("/api/gateways", headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})
+    assert again.status_code == 304 and again.data == b""
+    plain = client.get("/api/gateways")
+    assert "Content-Encoding" not in plain.headers
+    assert json.loads(gzip.decompress(first.data)) == plain.get_json()
+    collect(demo_app)
+    after = client.get("/api/gateways", headers={"If-None-Match": etag})
+    assert after.status_code == 200, "a new collection is a new version with a new ETag"
+    assert after.headers["ETag"] != etag
+    assert after.get_json()["version"] > plain.get_json()["version"]
+
+
+def test_only_two_snapshot_versions_stay_alive(make_demo_app):
+    app = make_demo_app(extra={"collect": False})
+    seen: list[weakref.ref] = []
+    for _ in range(6):
+        for snapshot in collect(app):
+            seen.append(weakref.ref(snapshot))
+    gc.collect()
+    alive = [ref() for ref in seen if ref() is not None]
+    assert 1 <= len(alive) <= 2, f"{len(alive)} snapshots alive"
+    assert snapshot_of(app) in alive
+    live_snapshots = [o for o in gc.get_objects() if isinstance(o, Snapshot)]
+    assert len(live_snapshots) <= 2
+
+
+def test_readers_never_see_a_half_built_table(make_demo_app):
+    app = make_demo_app(demo_gateways=120)
+    client = app.test_client()
+    stop = threading.Event()
+    problems: list[str] = []
+    versions: list[int] = []
+
+    def read() -> None:
+        reader = app.test_client()
+        while not stop.is_set():
+            body = reader.get("/api/gateways").get_json()
+            versions.append(body["version"])
+            rows = body["data"]["gateways"]
+            if len(rows) != 120 or body["data"]["summary"]["gateways"] != 120:
+                problems.append(f"{len(rows)} rows in version {body['version']}")
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for _ in range(4):
+        collect(app)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    assert len(set(versions)) >= 2, "the readers saw collections happen"
+    assert client.get("/api/gateways").get_json()["version"] == max(versions)
+
+
+def test_problems_route_is_prebuilt_and_ordered(client, demo_app):
+    response = client.get("/api/problems", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(response.data))
+    data = body["data"]
+    assert body["success"] is True and body["version"] == snapshot_of(demo_app).version
+    assert data["total"] == len(data["problems"]) == sum(data["counts"].values())
+    assert data["thresholds"]["utilisation_percent"] == 80.0 or data["thresholds"]
+    order = {"critical": 0, "major": 1, "minor": 2}
+    ranks = [order[p["severity"]] for p in data["problems"]]
+    assert ranks == sorted(ranks)
+    disconnected = {
+        g["id"]
+        for g in client.get("/api/gateways").get_json()["data"]["gateways"]
+        if g["status"] != "connected"
+    }
+    flagged = {p["gateway_id"] for p in data["problems"] if p["kind"] == "gateway_disconnected"}
+    assert flagged == disconnected
+    etag = response.headers["ETag"]
+    assert client.get("/api/problems", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_status_shows_the_collector(client, demo_app):
+    status = client.get("/api/status").get_json()["data"]["collector"]
+    org = status["orgs"][simulator_of(demo_app).org_id]
+    assert status["is_holder"] is True and status["holder"] == status["me"]
+    assert org["last_success"] and org["last_error"] is None
+    assert org["next_run"] >= org["last_attempt"]
+    assert set(org["last_collection_phases"]) >= {"stats_fetched", "shaped", "serialized"}
+    assert (
+        sum(t["calls"] for t in status["tokens"])
+        == status["upstream_calls"]
+        == simulator_of(demo_app).calls()["total"]
+    )
+    by_endpoint = {(e["endpoint"], e["status"]): e["calls"] for e in status["upstream_calls_by_endpoint"]}
+    assert by_endpoint[("listOrgDevicesStats", "200")] >= 1
+
+
+def test_first_start_publishes_the_table_then_the_history(make_demo_app):
+    app = make_demo_app(extra={"collect": False})
+    published: list[Snapshot] = []
+    store = runtime_of(app).store
+    original = store.publish
+    store.publish = lambda snapshot: (published.append(snapshot), original(snapshot))[-1]
+    collect(app)
+    assert len(published) == 2
+    first, final = published
+    assert any(i["source"] == "device_events" for i in first.incomplete)
+    assert first.problems == [] and final.problems
+    assert first.gateways is not final.gateways, "the published first version is never modified"
+    assert all("flaps_24h" not in p for g in first.gateways for p in g["ports"])
