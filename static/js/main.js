@@ -187,7 +187,8 @@ async function loadStatus() {
   const banner = $('#rate-banner');
   try {
     const { data } = await getJSON('/api/status');
-    const until = data && data.rate_limited_until;
+    // The collector's status carries the token pool's cool-down (older servers: at the top level).
+    const until = data && (data.rate_limited_until ?? (data.collector && data.collector.rate_limited_until));
     if (until && until * 1000 > Date.now()) {
       const asOf = state.asOf ? `data as of ${formatDateTimeZone(state.asOf)}` : 'no data yet';
       banner.textContent = `Mist API rate limited until ${formatClock(until, false)}, showing ${asOf}.`;
