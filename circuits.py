@@ -892,6 +892,28 @@ def build_gateway_row(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class References:
+    """The reference data indexed once per collection (sites, templates and profiles by id,
+    inventory by id and MAC), so that shaping ten pages of stats does not index it ten times."""
+
+    sites_by_id: dict[str, dict]
+    template_by_id: dict[str, dict]
+    profile_by_id: dict[str, dict]
+    inventory_by_id: dict[str, dict]
+    inventory_by_mac: dict[str, dict]
+
+    @classmethod
+    def build(cls, sites: Any, templates: Any, device_profiles: Any, inventory: Any) -> References:
+        return cls(
+            _index(sites),
+            _index(templates),
+            _index(device_profiles),
+            _index(inventory),
+            _index(inventory, "mac"),
+        )
+
+
 def build_gateway_rows(
     stats: list[dict],
     sites: list[dict],
@@ -900,6 +922,7 @@ def build_gateway_rows(
     inventory: list[dict],
     device_configs: Mapping[str, dict] | None = None,
     report: ShapeReport | None = None,
+    references: References | None = None,
 ) -> list[GatewayRow]:
     """GatewayRows for every gateway in ``stats``, one per gateway id, sorted by site then name.
 
@@ -907,14 +930,16 @@ def build_gateway_rows(
     it (or the whole argument None) has not been fetched, so its ``override`` flags are None.
     Inventory is matched by device id, else by MAC, and supplies hubs' ``deviceprofile_id``.
 
+    ``references`` (from :meth:`References.build`) replaces the four lists when given.
+
     ``stats`` first go through :func:`dedupe_gateway_stats` with ``report``: rows without a valid
     id are dropped, duplicate ids collapse to one row, and ``report`` (shared across the pages of
     one collection) counts both so the snapshot can say so in ``incomplete``.
     """
     stats, _ = dedupe_gateway_stats(stats, report)
-    sites_by_id, template_by_id = _index(sites), _index(templates)
-    profile_by_id = _index(device_profiles)
-    inventory_by_id, inventory_by_mac = _index(inventory), _index(inventory, "mac")
+    ref = references or References.build(sites, templates, device_profiles, inventory)
+    sites_by_id, template_by_id, profile_by_id = ref.sites_by_id, ref.template_by_id, ref.profile_by_id
+    inventory_by_id, inventory_by_mac = ref.inventory_by_id, ref.inventory_by_mac
     configs = device_configs if isinstance(device_configs, Mapping) else {}
     rows = []
     for stat in stats:

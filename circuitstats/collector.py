@@ -376,13 +376,7 @@ class Collector:
             def shape_page(stats: list[dict]) -> tuple[list, dict]:
                 ref = reference_context()
                 rows = circuits.build_gateway_rows(
-                    stats,
-                    ref["sites"],
-                    ref["templates"],
-                    ref["profiles"],
-                    ref["inventory"],
-                    ref["configs"],
-                    report,
+                    stats, [], [], [], [], ref["configs"], report, references=ref["index"]
                 )
                 state.progress["pages_done"] = state.progress.get("pages_done", 0) + 1
                 return rows, gateway_peers(stats)
@@ -483,6 +477,9 @@ class Collector:
         refs["raw_sites"] = refs["sites"]
         refs["sites"] = self._sites_with_vars(state.org_id, refs["sites"])
         refs["configs"] = self.enricher.known_configs(state.org_id) if self.enricher else {}
+        refs["index"] = circuits.References.build(
+            refs["sites"], refs["templates"], refs["profiles"], refs["inventory"]
+        )
         return refs
 
     def _sites_with_vars(self, org_id: str, sites: list[dict]) -> list[dict]:
