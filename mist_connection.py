@@ -729,7 +729,7 @@ class MistConnection:
             site_id=site_id,
             transform=transform,
             budget=budget,
-            workers=STATS_PAGE_WORKERS,
+            workers=min(STATS_PAGE_WORKERS, self._page_workers),
         )
 
     def gateway_templates(self, org_id: str, budget: CallBudget | None = None) -> Paged:
