@@ -16,12 +16,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from mist_connection import MistError, MistRateLimited
+from mist_connection import CallBudget, MistError, MistRateLimited
 
 log = logging.getLogger(__name__)
 
 REFRESH_AFTER = 6 * 3600.0
 RETRY_FAILED_AFTER = 300.0
+# Calls one site's read may spend (two questions with their retries): a lying page total or a
+# failing cloud cannot turn one site into dozens of calls.
+SITE_CALL_BUDGET = 8
 
 
 class HourlyBudget:
@@ -78,6 +81,9 @@ def _valid_configs(answer) -> dict[str, dict]:
     """Device configs by id, keeping only what the rows read; raises on a bad shape."""
     if not isinstance(answer, list):
         raise ValueError(f"listSiteDevices answered a {type(answer).__name__}, not a list")
+    missing = getattr(answer, "incomplete", None)
+    if missing:  # part of a site's configs is not a read of the site: retry it later
+        raise ValueError(f"listSiteDevices incomplete: {missing.get('why')}")
     configs = {}
     for device in answer:
         if isinstance(device, dict) and isinstance(device.get("id"), str):
@@ -110,8 +116,8 @@ class SiteEnricher:
 
     def __init__(
         self,
-        fetch_configs: Callable[[str], list],
-        fetch_setting: Callable[[str], dict] | None,
+        fetch_configs: Callable[..., list],  # (site_id, budget=CallBudget)
+        fetch_setting: Callable[..., dict] | None,
         budget_per_hour: int,
         start_delay: float = 5.0,
         pause_between_calls: float = 0.05,
@@ -225,9 +231,12 @@ class SiteEnricher:
     def enrich_site(self, org_id: str, site_id: str) -> None:
         """Read one site's configs and variables; a failure marks only this site for a later retry."""
         modified = self._wanted.get(org_id, {}).get(site_id)
+        budget = CallBudget(SITE_CALL_BUDGET, f"enrichment of site {site_id}")
         try:
-            configs = _valid_configs(self._fetch_configs(site_id))
-            variables = _valid_vars(self._fetch_setting(site_id)) if self._fetch_setting else None
+            configs = _valid_configs(self._fetch_configs(site_id, budget=budget))
+            variables = (
+                _valid_vars(self._fetch_setting(site_id, budget=budget)) if self._fetch_setting else None
+            )
         except MistRateLimited as exc:
             self.last_error = str(exc)
             self._stop.wait(max(1.0, min(300.0, exc.until - time.time())))

@@ -92,8 +92,8 @@ def _mac(value: Any) -> str | None:
 
 def _epoch(value: Any) -> float | None:
     """Event timestamp in epoch seconds (milliseconds converted), None when unusable."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -(2**64) < value < 2**64:
+        return None  # a 400-digit int would raise OverflowError in float()
     value = float(value)
     if not math.isfinite(value) or value <= 0:
         return None
