@@ -10,6 +10,7 @@ no serious or critical accessibility violation.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -395,3 +396,30 @@ def test_axe_finds_no_serious_or_critical_violation(hostile, live_page):
     page.fill("#search", "z" * (search.MAX_LENGTH + 1))
     page.locator("#search-error").wait_for(state="visible")
     assert axe_serious(page, hostile.url) == []
+
+
+def test_lone_surrogates_in_names_render_and_search(hostile, live_page):
+    """Mist's JSON may carry unpaired surrogate escapes (``"\\ud800"``); the simulator cannot send
+    them (it writes UTF-8), so this test edits the page's /api/gateways answer on its way in."""
+    page, _ = live_page(hostile.url)
+    rows = rows_of(hostile)
+    target = rows[0]
+
+    def with_surrogates(route):
+        body = route.fetch().json()
+        for gateway in body["data"]["gateways"]:
+            if gateway["id"] == target["id"]:
+                gateway["name"] = "lone-surrogate-gw \ud800 end"
+                gateway["site_name"] = "\udfff site"
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))  # \\u escapes
+
+    page.route("**/api/gateways*", with_surrogates)
+    wait_for_table(page, hostile.url)
+    page.fill("#search", "lone-surrogate-gw")
+    page.wait_for_function(
+        "q => document.getElementById('gw-body').dataset.query === q", arg="lone-surrogate-gw"
+    )
+    assert [row.get_attribute("data-gateway-id") for row in gateway_rows(page).all()] == [target["id"]]
+    name = page.locator(f'tr.gw-row[data-gateway-id="{target["id"]}"] .gw-name-text')
+    assert name.evaluate("e => e.textContent.length") == len("lone-surrogate-gw \ud800 end")
+    assert name.evaluate("e => e.textContent.endsWith(' end') && e.title === e.textContent")
