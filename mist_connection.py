@@ -684,14 +684,19 @@ class MistConnection:
         """Orgs the token can see, from its privileges (org-scoped entries), sorted by name.
 
         Entries that are not objects, or whose ``org_id`` is not a UUID, are skipped; a name or role
-        of the wrong type is None. ``privileges`` missing or not a list raises ``MistBadAnswer``:
-        answering "no org" would make the app claim the configured org does not exist.
+        of the wrong type is None. ``privileges`` missing or not a list, or holding no org but
+        unreadable entries, raises ``MistBadAnswer``: answering "no org" would make the app claim
+        the configured org does not exist.
         """
         privileges = self.whoami(budget=budget).get("privileges")
         if not isinstance(privileges, list):
             raise MistBadAnswer("getSelf: the answer has no list of privileges")
         seen: dict[str, dict] = {}
+        unreadable = 0
         for privilege in privileges:
+            unreadable += not isinstance(privilege, dict) or (
+                privilege.get("org_id") is not None and validate.uuid(privilege.get("org_id")) is None
+            )
             privilege = validate.as_dict(privilege)
             org_id = validate.uuid(privilege.get("org_id"))
             if privilege.get("scope") == "org" and org_id:
@@ -703,6 +708,8 @@ class MistConnection:
                         "role": validate.text(privilege.get("role")),
                     },
                 )
+        if not seen and unreadable:  # "no org" read from junk would lock the configured org out
+            raise MistBadAnswer(f"getSelf: no org in the privileges, {unreadable} of them unreadable")
         return sorted(seen.values(), key=lambda o: ((o["name"] or "").casefold(), o["org_id"]))
 
     def organization(self, org_id: str, budget: CallBudget | None = None) -> dict:

@@ -390,6 +390,9 @@ class Collector:
             phases["shaped"] = time.monotonic()
         incomplete += [entry for entry in (getattr(shaped, "incomplete", None), report.incomplete()) if entry]
         rows: list[dict] = [row for page_rows, _ in parts for row in page_rows]
+        shorter = shorter_than_before(self.store.current(org_id), len(rows), incomplete)
+        if shorter:
+            incomplete.append(shorter)
         peers: dict[str, list] = {}
         for _, page_peers in parts:
             for gateway_id, paths in page_peers.items():
@@ -578,6 +581,20 @@ def phase_durations(begun: float, marks: dict[str, float]) -> dict[str, float]:
         durations[name] = round(ended - previous, 3)
         previous = ended
     return durations
+
+
+def shorter_than_before(previous: Snapshot | None, got: int, incomplete: list[dict]) -> dict | None:
+    """An ``incomplete`` entry when this collection has fewer gateways than the published snapshot
+    and nothing about the gateway stats says why yet (#12: a short answer never replaces a fuller
+    table silently, even one consistent in itself such as 3 rows with ``X-Page-Total: 3``, or ``[]``
+    without a total). Said once: the next collection compares with this one."""
+    if previous is None or got >= len(previous.gateways):
+        return None
+    if any(entry.get("source") == "listOrgDevicesStats" for entry in incomplete):
+        return None
+    total = len(previous.gateways)
+    why = f"{got} of {total} gateways: fewer than the previous collection, the Mist cloud said no more"
+    return {"source": "listOrgDevicesStats", "got": got, "total": total, "why": why}
 
 
 def gateway_peers(stats: list) -> dict[str, list[dict]]:
