@@ -81,6 +81,8 @@ const INCOMPLETE_LABELS = {
   templates: 'gateway templates',
   profiles: 'device profiles',
   inventory: 'inventory',
+  listOrgDevicesStats: 'gateway statistics',
+  device_events: 'port event history',
 };
 
 /** Reference data the server could not fetch: the table is shown, but say that some of it is unknown. */
@@ -91,8 +93,18 @@ function setIncomplete(incomplete) {
     note.hidden = true;
     return;
   }
-  const names = parts.map((part) => INCOMPLETE_LABELS[part] || String(part)).join(', ');
-  note.textContent = `Some data is incomplete: ${names} could not be fetched from Mist. `
+  // Entries are {source, got, total, why} (older servers: the source name alone).
+  const names = parts.map((part) => {
+    const source = typeof part === 'string' ? part : part && part.source;
+    const label = INCOMPLETE_LABELS[source] || String(source);
+    const counted = part && Number.isFinite(part.got) && Number.isFinite(part.total);
+    const details = [
+      counted ? `${formatInt(part.got)} of ${formatInt(part.total)}` : null,
+      part && typeof part.why === 'string' ? part.why : null,
+    ].filter(Boolean);
+    return details.length ? `${label} (${details.join(': ')})` : `${label} (not fetched from Mist)`;
+  }).join(', ');
+  note.textContent = `Some data is incomplete: ${names}. `
     + 'Values that depend on it show — until a later refresh succeeds.';
   note.hidden = false;
 }
