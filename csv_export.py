@@ -29,6 +29,7 @@ from typing import Any
 __all__ = [
     "CIRCUIT_COLUMNS",
     "ORIGINAL_COLUMNS",
+    "OUR_COLUMNS",
     "TRAFFIC_COLUMNS",
     "circuit_csv",
     "circuit_rows",
