@@ -59,6 +59,7 @@ ENRICHED_SITES = 2
 # One call can cost every retry attempt, plus one 429 per token before all of them cool down.
 CALLS_PER_QUESTION = RetryPolicy.attempts + len(TOKENS)
 UNKNOWN_ID = "00000000-1111-2222-3333-444444444444"
+ORG_ROUTES = ("/api/gateways", "/api/problems", "/api/sites", "/api/organization", "/api/export.csv")
 
 
 class ErrorLog(logging.Handler):
@@ -142,6 +143,8 @@ def run_case(cloud: HostileCloud, case: int, mutations: list[Mutation], bitten: 
             assert status in (502, 503), f"{url} answered {status}: {response.get_data()[:300]!r}"
             assert body["success"] is False and body["error"], f"{url} answered {status} without a cause"
         answers[url] = (status, body)
+        if url in ORG_ROUTES:  # the org exists: one bad answer must never make the app deny it
+            assert status != 404, f"{url} answered 404: {body}"
     assert errors.records == [], "an exception that is not an upstream error"
     assert transport.foreign_urls == [], "a request left for another host"
     assert all(url.startswith(f"https://{HOST}/api/v1/") for url in transport.urls)
@@ -206,6 +209,7 @@ def test_seeded_mutations_of_every_endpoint_through_the_whole_app(monkeypatch):
     assert not failures, f"{len(failures)} of {FUZZ_CASES} cases failed:\n" + "\n".join(failures[:25])
     # The mutations must bite: a harness whose answers all pass cleanly would prove nothing.
     assert min(bitten.values()) >= FUZZ_CASES // 80, bitten
+    print(f"app fuzz, {FUZZ_CASES} cases: {bitten}")
     if FUZZ_CASES >= 300:
         assert kinds_seen == set(KINDS), f"kinds never drawn: {set(KINDS) - kinds_seen}"
         assert operations_seen == set(OPERATIONS)
