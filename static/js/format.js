@@ -16,18 +16,21 @@ export function naNode() {
 // right-to-left override in one name cannot reverse the text of the cells after it.
 
 const UNRESOLVED_TITLE = 'template variable not resolved yet: filled once the gateway\'s own configuration has been read';
+const PENDING_TITLE = 'template variable not resolved yet: the site\'s variables are still being read';
 
 /**
  * A network string, isolated and clipped: one line with an ellipsis, the whole value in the
  * tooltip and in the text itself (CSS clips only the drawing, so assistive technology reads all
  * of it). `template` says the row marked this value as an unresolved template variable
  * (PortRow.template_vars_unresolved); only then is it styled as one, never for a name that merely
- * looks like "{{7*7}}".
+ * looks like "{{7*7}}". `pending`: the gateway row says its site's variables are not read yet.
  */
-export function clippedNode(value, { template = false } = {}) {
+export function clippedNode(value, { template = false, pending = false } = {}) {
   if (isUnknown(value) || value === '') return naNode();
   const text = String(value);
-  if (template) return el('bdi', { class: 'clip unresolved', title: `${text}: ${UNRESOLVED_TITLE}`, text });
+  if (template) {
+    return el('bdi', { class: 'clip unresolved', title: `${text}: ${pending ? PENDING_TITLE : UNRESOLVED_TITLE}`, text });
+  }
   return el('bdi', { class: 'clip', title: text, text });
 }
 

@@ -290,7 +290,7 @@ export class GatewayTable {
     const ds = { gatewayId: g.id, portIndex: String(index) };
     // Only fields the server marked as unfilled template variables look like one.
     const unresolved = new Set(Array.isArray(p.template_vars_unresolved) ? p.template_vars_unresolved : []);
-    const text = (field) => clippedNode(p[field], { template: unresolved.has(field) });
+    const text = (field) => clippedNode(p[field], { template: unresolved.has(field), pending: Boolean(g.vars_pending) });
     const upCell = isUnknown(p.up) ? naNode()
       : el('span', { class: `pill ${p.up ? 'pill-ok' : 'pill-bad'}`, text: p.up ? 'up' : 'down' });
 
