@@ -172,3 +172,31 @@ def test_redis_down_keeps_serving_from_memory_and_says_so(redis_server):
     assert len(response.get_json()["data"]["gateways"]) == 20
     store = client.get("/api/status").get_json()["data"]["collector"]["store"]
     assert store["kind"] == "redis" and store["reachable"] is False and store["error"]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_collector_and_releases_its_lease(redis_server, tmp_path):
+    """Graceful shutdown: gunicorn's workers stop their collector, which deletes its lease at once
+    (another process need not wait for the lease to expire)."""
+    import redis
+
+    from tests.support.servers import gunicorn_command
+
+    port = free_port()
+    env = {
+        "MIST_DEMO": "1",
+        "MIST_DEMO_GATEWAYS": "50",
+        "ENRICH_BUDGET": "0",
+        "REDIS_URL": redis_server.url,
+        "COLLECTOR_LEASE_SECONDS": "60",
+        "WEB_CONCURRENCY": "2",
+    }
+    client = redis.Redis.from_url(redis_server.url)
+    with running_server(gunicorn_command(port, workers=2), env, port, tmp_path / "g.log") as (base, proc):
+        assert requests.get(base + "/api/gateways", timeout=60).status_code == 200
+        holder = client.get("mcs:collector:lease")
+        assert holder, "one worker holds the lease"
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=40)
+    assert client.get("mcs:collector:lease") is None, "released on SIGTERM, long before its 60 s TTL"
+    assert client.pttl("mcs:collector:lease") == -2

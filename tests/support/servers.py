@@ -64,11 +64,12 @@ def dev_server_command(port: int) -> list[str]:
 
 
 def gunicorn_command(
-    port: int, workers: int = 2, threads: int = 8, application: str = "app:app"
+    port: int, workers: int = 1, threads: int = 8, application: str = "app:app"
 ) -> list[str]:
+    """gunicorn as the image runs it (its gunicorn.conf.py included), on a loopback port."""
     return [
-        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--threads", str(threads), "--timeout", "120", application,
+        sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--threads", str(threads), "--timeout", "120", application,
     ]  # fmt: skip
 
 
