@@ -192,6 +192,14 @@ def test_enrichment_fills_overrides_and_site_variables_once_done(make_demo_app):
     before = client.get("/api/gateways").get_json()["data"]
     ports_before = [p for g in before["gateways"] for p in g["ports"]]
     assert {p["override"] for p in ports_before} == {None}, "nothing is known before enrichment"
+    # Site variables live in the site settings: until they are read, template values stay
+    # placeholders and their rows say the variables are still being read.
+    waiting = [
+        g
+        for g in before["gateways"]
+        if any(str(p[k] or "").startswith("{{") for p in g["ports"] for k in ("ip", "gateway"))
+    ]
+    assert waiting and all(g["vars_pending"] for g in waiting)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         enrichment = client.get("/api/status").get_json()["data"]["collector"]["enrichment"]
@@ -205,3 +213,6 @@ def test_enrichment_fills_overrides_and_site_variables_once_done(make_demo_app):
     assert {p["override"] for p in ports} <= {True, False}
     assert any(p["override"] for p in ports), "the simulated org has device-level overrides"
     assert not any(str(p[k] or "").startswith("{{") for p in ports for k in ("ip", "gateway"))
+    assert not any(g["vars_pending"] for g in after["gateways"])
+    calls = simulator_of(app).calls()["by_operation"]
+    assert calls["getSiteSetting"] == calls["listSiteDevices"] == enrichment["sites_total"]
