@@ -50,7 +50,7 @@ class Reply:
 
 
 def json_reply(status: int, value) -> Reply:
-    return Reply(status, json.dumps(value, ensure_ascii=False).encode())
+    return Reply(status, json.dumps(value, ensure_ascii=True).encode())
 
 
 def raw_reply(text: str, headers: dict | None = None) -> Reply:

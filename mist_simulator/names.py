@@ -85,9 +85,8 @@ SEPARATORS_AND_CONTROLS = "ok;=2+5;\t+TAB\x00NUL\x1b[31mESC\x1b[0m\x7f\x9b;-1"
 # styled as unresolved variables. These replace the whole name (see `adversarial`).
 TEMPLATE_LIKE = ("{{7*7}}", "{{WAN_GE_0_0_0_IP}}")
 
-# Lone surrogates ("\ud800"): valid in JSON escapes, impossible to encode as UTF-8. Not in
-# ADVERSARIAL yet because the simulator writes its JSON with ensure_ascii=False and would fail to
-# encode them itself; kept here for the tests that feed them to the app's code directly.
+# Lone surrogates ("\ud800"): valid in JSON escapes (the simulator writes ASCII JSON, so they travel
+# as \ud800), impossible to encode as UTF-8: the CSV and the page must survive them.
 LONE_SURROGATES = "lone \ud800 high and \udfff low surrogate"
 
 ADVERSARIAL = (
@@ -104,6 +103,7 @@ ADVERSARIAL = (
     HUGE_NAME,
     *UNCLOSED_RTL,
     SEPARATORS_AND_CONTROLS,
+    LONE_SURROGATES,
     *TEMPLATE_LIKE,
 )
 
@@ -113,7 +113,8 @@ def adversarial(base: str, index: int) -> str:
     so formula text stays at the start of a CSV cell; a template-like payload is the whole value)."""
     if index % 3 == 2:
         return base
-    payload = ADVERSARIAL[index % len(ADVERSARIAL)]
+    given = index - (index + 1) // 3  # counts only the values that get a payload: each one in turn
+    payload = ADVERSARIAL[given % len(ADVERSARIAL)]
     if payload in TEMPLATE_LIKE:
         return payload
     return f"{payload} {base}"

@@ -23,7 +23,7 @@ TX_PACKET_BYTES = 420
 
 
 def dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
 
 
 @dataclass(slots=True)
