@@ -694,8 +694,10 @@ class MistConnection:
         seen: dict[str, dict] = {}
         unreadable = 0
         for privilege in privileges:
-            unreadable += not isinstance(privilege, dict) or (
-                privilege.get("org_id") is not None and validate.uuid(privilege.get("org_id")) is None
+            unreadable += (
+                not isinstance(privilege, dict)
+                or not isinstance(privilege.get("scope"), str)
+                or (privilege.get("org_id") is not None and validate.uuid(privilege.get("org_id")) is None)
             )
             privilege = validate.as_dict(privilege)
             org_id = validate.uuid(privilege.get("org_id"))

@@ -112,7 +112,8 @@ def _parse_event(event: Any) -> tuple[str, float, bool] | None:
     """(key, timestamp, up) of a port up/down event; None for any other or malformed event."""
     if not isinstance(event, Mapping):
         return None
-    up = _STATE_OF_TYPE.get(event.get("type"))
+    kind = event.get("type")
+    up = _STATE_OF_TYPE.get(kind) if isinstance(kind, str) else None  # a dict "type" is unhashable
     ts = _epoch(event.get("timestamp"))
     key = event_key(event.get("mac"), event.get("port_id"))
     if up is None or ts is None or key is None:

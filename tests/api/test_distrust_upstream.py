@@ -254,7 +254,14 @@ def test_a_short_answer_never_replaces_a_fuller_snapshot_without_saying_so(cloud
 
 # ----- 4. reference data and identity ---------------------------------------------------------------
 
-BAD_SELF = ["html_200", "number", "no_content_204", "http_500", "malformed_privileges_no_org"]
+BAD_SELF = [
+    "html_200",
+    "number",
+    "no_content_204",
+    "http_500",
+    "malformed_privileges_no_org",
+    "privilege_scope_not_a_string",
+]
 
 
 def bad_self(cloud: HostileCloud, kind: str) -> None:
@@ -264,6 +271,15 @@ def bad_self(cloud: HostileCloud, kind: str) -> None:
             set_body(response, {"privileges": [{"scope": "org", "org_id": {"$oid": "5f1e"}}, 7, None]})
 
         cloud.mutate(getSelf=privileges)
+    elif kind == "privilege_scope_not_a_string":
+
+        def scope(response, query):
+            data = json.loads(response._content)
+            for privilege in data["privileges"]:
+                privilege["scope"] = {"v": [privilege["scope"]]}
+            set_body(response, data)
+
+        cloud.mutate(getSelf=scope)
     else:
         cloud.mutate([Mutation("getSelf", kind)])
 
@@ -357,6 +373,17 @@ def insight_values(value):
     return rewrite
 
 
+def event_values(response, query):
+    """Device events whose type is an object (unhashable) or whose timestamp has 400 digits."""
+    data = json.loads(response._content)
+    for number, event in enumerate(data.get("results") or []):
+        if number % 2:
+            event["type"] = {"$oid": "5f1e"}
+        else:
+            event["timestamp"] = 10**400
+    set_body(response, data)
+
+
 HUGE = ["1e400", 10**400, float("nan"), float("inf"), float("-inf")]
 FIVE_HUNDREDS = [
     ("list_answering_a_number", [Mutation("listOrgSites", "number")], {}),
@@ -370,6 +397,7 @@ FIVE_HUNDREDS = [
     ("malformed_privileges", [Mutation("getSelf", "malformed_privileges")], {}),
     ("wrong_types_in_stats", [Mutation("listOrgDevicesStats", "wrong_types")], {}),
     ("events_with_huge_numbers", [Mutation("searchOrgDeviceEvents", "huge_numbers")], {}),
+    ("events_with_object_types_and_huge_times", [], {"searchOrgDeviceEvents": event_values}),
     *[(f"peer_values_{v!r:.12}", [], {"listOrgDevicesStats": peer_values(v)}) for v in HUGE],
     *[(f"insights_{v!r:.12}", [], {"getSiteInsightMetricsForGateway": insight_values(v)}) for v in HUGE],
 ]
