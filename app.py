@@ -109,6 +109,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     if runtime.collector is not None:
         runtime.collector.observers.append(collection_metrics.observe_collection)
+        # Every worker exports the collecting process's histogram (shared through the status).
+        runtime.collector.status_extras["collection_histogram"] = collection_metrics.state
         if runtime.settings.extra.get("collector_autostart", True):
             runtime.collector.start()
             atexit.register(runtime.collector.stop)

@@ -163,6 +163,7 @@ class Collector:
         self.collections = 0
         self.durations: list[float] = []
         self.observers: list[Callable[[float], None]] = []  # e.g. the Prometheus histogram
+        self.status_extras: dict[str, Callable[[], Any]] = {}  # more fields of the shared status
 
     # ----- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -557,6 +558,7 @@ class Collector:
             "rate_limited_until": self.conn.pool.rate_limited_until(),
             "enrichment": self.enricher.status() if self.enricher else None,
             "as_of": now,
+            **{name: produce() for name, produce in self.status_extras.items()},
         }
 
     def _publish_status(self) -> None:
