@@ -184,7 +184,11 @@ ORIGINAL_COLUMNS: tuple[tuple[str, Cell], ...] = (
 )
 
 # Columns of ours, always after the original twenty. Adding a column is one line here.
-OUR_COLUMNS: tuple[tuple[str, Cell], ...] = ()
+OUR_COLUMNS: tuple[tuple[str, Cell], ...] = (
+    ("Flaps 24h", lambda g, p: p.get("flaps_24h")),
+    ("Flaps 7d", lambda g, p: p.get("flaps_7d")),
+    ("Availability 7d (%)", lambda g, p: p.get("availability_7d")),
+)
 
 _COLUMNS = ORIGINAL_COLUMNS + OUR_COLUMNS
 CIRCUIT_COLUMNS = tuple(header for header, _ in _COLUMNS)

@@ -23,6 +23,7 @@ EXPECTED_COLUMNS = [
     "WAN Name", "Description", "Enablement", "Physical Status", "Gateway IP", "WAN IP", "VLAN",
     "CIDR", "Config Type", "Override", "Peer Paths", "RX Data (Bytes)", "TX Data (Bytes)",
 ]  # fmt: skip
+OUR_EXPECTED_COLUMNS = ["Flaps 24h", "Flaps 7d", "Availability 7d (%)"]
 
 
 def parse(text, delimiter=","):
@@ -56,11 +57,23 @@ def gateway(name="gw-1", ports=(), **fields):
     return row
 
 
-def test_circuit_columns_exactly_twenty_in_order():
-    assert list(CIRCUIT_COLUMNS) == EXPECTED_COLUMNS
+def test_circuit_columns_original_twenty_in_order_then_ours():
+    assert list(CIRCUIT_COLUMNS[:20]) == EXPECTED_COLUMNS
+    assert list(CIRCUIT_COLUMNS[20:]) == OUR_EXPECTED_COLUMNS
     header, rows = parse(circuit_csv([]))
-    assert header == EXPECTED_COLUMNS
+    assert header == EXPECTED_COLUMNS + OUR_EXPECTED_COLUMNS
     assert rows == []
+
+
+def test_history_columns_carry_the_port_values_and_unknown_stays_empty():
+    gw = gateway("gw-h", [
+        port("ge-0/0/0", flaps_24h=4, flaps_7d=9, availability_7d=97.5),
+        port("ge-0/0/1", flaps_24h=None, flaps_7d=None, availability_7d=None),
+    ])  # fmt: skip
+    header, rows = parse(circuit_csv([gw]))
+    at = {name: header.index(name) for name in OUR_EXPECTED_COLUMNS}
+    assert [rows[0][at[n]] for n in OUR_EXPECTED_COLUMNS] == ["4", "9", "97.5"]
+    assert [rows[1][at[n]] for n in OUR_EXPECTED_COLUMNS] == ["", "", ""]
 
 
 def test_one_line_per_wan_port_and_one_for_portless_gateway():
@@ -70,8 +83,8 @@ def test_one_line_per_wan_port_and_one_for_portless_gateway():
     ]
     _, rows = parse(circuit_csv(gateways))
     assert [(r[1], r[6]) for r in rows] == [("gw-a", "ge-0/0/0"), ("gw-a", "ge-0/0/1"), ("gw-b", "")]
-    assert all(len(r) == 20 for r in rows)
-    assert rows[2][6:] == [""] * 14
+    assert all(len(r) == len(EXPECTED_COLUMNS + OUR_EXPECTED_COLUMNS) for r in rows)
+    assert rows[2][6:] == [""] * (14 + len(OUR_EXPECTED_COLUMNS))
 
 
 def test_port_values_rendered_as_words_and_numbers():
@@ -81,19 +94,20 @@ def test_port_values_rendered_as_words_and_numbers():
         rx_bytes=123456789012, tx_bytes=0,
     )  # fmt: skip
     _, [line] = parse(circuit_csv([gateway("gw", [wan])]))
-    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    record = dict(zip(EXPECTED_COLUMNS + OUR_EXPECTED_COLUMNS, line, strict=True))
     assert record == {
         "Site Name": "Alpha", "Router Hostname": "gw", "Model": "SRX320", "Status": "connected",
         "External IP": "198.51.100.7", "Uptime": "3600", "Port Name": "ge-0/0/0.100", "WAN Name": "ISP-A",
         "Description": "Fibre", "Enablement": "Enabled", "Physical Status": "Down", "Gateway IP": "192.0.2.1",
         "WAN IP": "192.0.2.2", "VLAN": "100", "CIDR": "/30", "Config Type": "Static", "Override": "Yes",
         "Peer Paths": "3/4", "RX Data (Bytes)": "123456789012", "TX Data (Bytes)": "0",
+        "Flaps 24h": "", "Flaps 7d": "", "Availability 7d (%)": "",
     }  # fmt: skip
 
 
 def test_unknown_values_are_empty_cells():
     _, [line] = parse(circuit_csv([gateway("gw", [port("ge-0/0/0")], uptime=None, ext_ip=None)]))
-    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    record = dict(zip(EXPECTED_COLUMNS + OUR_EXPECTED_COLUMNS, line, strict=True))
     unknown = ("External IP", "Uptime", "Enablement", "Physical Status", "Override", "Peer Paths")
     for column in (*unknown, "RX Data (Bytes)", "TX Data (Bytes)"):
         assert record[column] == "", column
@@ -102,7 +116,7 @@ def test_unknown_values_are_empty_cells():
 def test_override_no_and_disabled_and_zero_peers():
     wan = port("ge-0/0/0", enabled=False, up=True, override=False, peers_up=0, peers_total=0)
     _, [line] = parse(circuit_csv([gateway("gw", [wan])]))
-    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    record = dict(zip(EXPECTED_COLUMNS + OUR_EXPECTED_COLUMNS, line, strict=True))
     assert (record["Enablement"], record["Physical Status"], record["Override"]) == ("Disabled", "Up", "No")
     assert record["Peer Paths"] == "0/0"
 
@@ -167,7 +181,7 @@ def test_hostile_network_strings_round_trip_through_csv_reader():
     wan = port("ge-0/0/0", wan_name=hostile, description=formula, rx_bytes=-1)
     gw = gateway('gw "1", <b>bold</b>', [wan], site_name="Zürich — 東京 " * 20)
     _, [line] = parse(circuit_csv([gw]))
-    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    record = dict(zip(EXPECTED_COLUMNS + OUR_EXPECTED_COLUMNS, line, strict=True))
     assert record["WAN Name"] == hostile
     assert record["Description"] == "'" + formula
     assert record["Router Hostname"] == 'gw "1", <b>bold</b>'
@@ -194,7 +208,7 @@ def test_csv_from_built_rows_end_to_end():
     }
     rows = build_gateway_rows([stat], [site], [tmpl], [], [], {gateway_id: {}})
     _, [line] = parse(circuit_csv(rows))
-    record = dict(zip(EXPECTED_COLUMNS, line, strict=True))
+    record = dict(zip(EXPECTED_COLUMNS + OUR_EXPECTED_COLUMNS, line, strict=True))
     assert record["Router Hostname"] == "'=evil()"
     assert (record["Peer Paths"], record["RX Data (Bytes)"], record["TX Data (Bytes)"]) == (
         "1/2",
