@@ -11,6 +11,8 @@ const COLORS = {
   jitter: '#8F7CFF',
   loss: '#FF5C7A',
   grid: 'rgba(255,255,255,0.07)',
+  down: 'rgba(255, 92, 122, 0.22)',     // port down intervals: shaded boxes over the chart area
+  downEdge: 'rgba(255, 92, 122, 0.85)',
   text: '#AEB6C4',
 };
 
@@ -104,11 +106,48 @@ function percentileLine(label, value, xs, color) {
   };
 }
 
+/**
+ * Inline Chart.js plugin: the port's down intervals (TrafficSeries.down_intervals, epoch seconds,
+ * [down, up|null] with null = still down) as shaded boxes over the chart area, with a solid band
+ * on the time axis. Drawn on the canvas (the CSP forbids inline styles). The number of boxes drawn
+ * is left on the canvas as data-down-boxes, for tests and tools.
+ */
+export const downIntervalsPlugin = {
+  id: 'mcsDownIntervals',
+  beforeDatasetsDraw(chart) {
+    const intervals = (chart.data && chart.data.downIntervals) || [];
+    const x = chart.scales.x;
+    const area = chart.chartArea;
+    let drawn = 0;
+    if (x && area && Number.isFinite(x.min) && Number.isFinite(x.max)) {
+      const { ctx } = chart;
+      ctx.save();
+      for (const [down, up] of intervals) {
+        if (!Number.isFinite(down)) continue;
+        const start = Math.max(down < 1e12 ? down * 1000 : down, x.min);
+        const stop = Math.min(up === null || up === undefined ? x.max : (up < 1e12 ? up * 1000 : up), x.max);
+        if (!(stop >= start)) continue;
+        const left = x.getPixelForValue(start);
+        const width = Math.max(2, x.getPixelForValue(stop) - left);  // a short outage stays visible
+        ctx.fillStyle = COLORS.down;
+        ctx.fillRect(left, area.top, width, area.bottom - area.top);
+        ctx.fillStyle = COLORS.downEdge;
+        ctx.fillRect(left, area.bottom - 4, width, 4);
+        drawn += 1;
+      }
+      ctx.restore();
+    }
+    chart.canvas.dataset.downBoxes = String(drawn);
+  },
+};
+
 export function trafficChartConfig(series) {
   const xs = toMillis(series.timestamps || []);
   const rxP95 = series.stats && series.stats.rx ? series.stats.rx.p95 : null;
   const txP95 = series.stats && series.stats.tx ? series.stats.tx.p95 : null;
   const unit = bpsUnitFor(maxOf(series.rx_bps, series.tx_bps, [rxP95, txP95]));
+  const downIntervals = Array.isArray(series.down_intervals)
+    ? series.down_intervals.filter((pair) => Array.isArray(pair) && Number.isFinite(pair[0])) : [];
   const line = (label, ys, color) => ({
     label,
     data: points(xs, ys),
@@ -144,9 +183,20 @@ export function trafficChartConfig(series) {
         line('TX', series.tx_bps, COLORS.tx),
         percentileLine('RX 95th percentile', rxP95, xs, COLORS.rx),
         percentileLine('TX 95th percentile', txP95, xs, COLORS.tx),
+        ...(downIntervals.length ? [{
+          // Legend entry only: the boxes themselves are drawn by downIntervalsPlugin.
+          label: 'Port down',
+          data: [],
+          borderColor: COLORS.downEdge,
+          backgroundColor: COLORS.down,
+          borderWidth: 1,
+          isReferenceLine: true,
+        }] : []),
       ],
+      downIntervals,
     },
     options,
+    plugins: [downIntervalsPlugin],
   };
 }
 

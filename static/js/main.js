@@ -9,6 +9,8 @@ import { TrafficModal } from './traffic.js';
 import { PeersModal } from './peers.js';
 import { resolveOrganization, enableOrgSwitch } from './org.js';
 import { toast } from './toast.js';
+import { ProblemsView } from './problems.js';
+import { ViewState } from './viewstate.js';
 
 const body = document.body;
 const REFRESH_SECONDS = Math.max(5, Number(body.dataset.refreshSeconds) || 60);
@@ -36,6 +38,8 @@ function announce(message) {
 }
 
 let table;
+let problemsView;
+let viewState;
 
 function setCards(summary) {
   const set = (id, value) => { $(id).textContent = value === null || value === undefined ? '—' : formatInt(value); };
@@ -43,6 +47,9 @@ function setCards(summary) {
   set('#card-connected', summary.connected);
   set('#card-wan-ports', summary.wan_ports);
   set('#card-active-ports', summary.wan_ports_up);
+  const less = (whole, part) => (Number.isFinite(whole) && Number.isFinite(part) ? whole - part : null);
+  set('#card-disconnected', less(summary.gateways, summary.connected));
+  set('#card-ports-down', less(summary.wan_ports, summary.wan_ports_up));
   const pct = (part, whole) => (whole ? `${Math.round((part / whole) * 100)} % of ${formatInt(whole)}` : '');
   $('#card-connected-sub').textContent = pct(summary.connected, summary.gateways);
   $('#card-active-sub').textContent = pct(summary.wan_ports_up, summary.wan_ports);
@@ -136,7 +143,7 @@ async function loadGateways() {
   try {
     // The whole org is loaded once and filtered in the browser: the cards always
     // describe the org, and typing in the search box costs no request.
-    const { data, asOf, stale } = await getJSON('/api/gateways');
+    const [{ data, asOf, stale }] = await Promise.all([getJSON('/api/gateways'), loadProblems()]);
     table.setRows(Array.isArray(data.gateways) ? data.gateways : []);
     setCards(data.summary || {});
     setFreshness(asOf, stale);
@@ -177,6 +184,21 @@ async function loadGateways() {
     schedule(nextIn);
   }
   loadStatus();
+}
+
+/**
+ * The Problems view and the problem counts; read alongside the table on every load. A failure
+ * says so inside the view only: the table's own load reports (and announces) outages.
+ */
+async function loadProblems() {
+  try {
+    const data = await problemsView.load();
+    $('#card-problems').textContent = formatInt(Number(data.total) || 0);
+  } catch (err) {
+    const none = $('#problems-none');
+    none.textContent = `Problems could not be loaded: ${err.message}`;
+    none.hidden = false;
+  }
 }
 
 function schedule(seconds) {
@@ -292,7 +314,9 @@ async function start() {
     openTraffic: (gateway, port, direction, opener) => traffic.open(gateway, port, direction, opener),
     openPeers: (gateway, port, opener) => peers.open(gateway, port, opener),
   });
+  problemsView = new ProblemsView({});
   wireToolbar();
+  viewState = new ViewState({ table, traffic, problems: problemsView, onSearchOrSite: updateExportLink });
   showLoading(true);
 
   let org;
@@ -317,6 +341,7 @@ async function start() {
   enableOrgSwitch(badge);
   updateExportLink(); // now carries org_id
   await Promise.all([loadSites(), loadGateways()]);
+  viewState.start(); // the view the address bar describes (a shared link, a reload)
 }
 
 start();

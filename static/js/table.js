@@ -5,10 +5,11 @@ import { el, $, $$, clear } from './dom.js';
 import {
   valueNode, naNode, clippedNode, isUnknown, formatDuration, formatBytes, formatSpeedMbps, formatInt, yesNo,
 } from './format.js';
+import { gatewayAggregates, formatAvailability, PORT_SORT_KEYS } from './problems.js';
 import { normalise, searchKey, matchesKey } from './search.js';
 
 export const PAGE_SIZE = 100;
-const GATEWAY_COLUMNS = 8;
+const GATEWAY_COLUMNS = 11;
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
@@ -27,6 +28,7 @@ export class GatewayTable {
     this.query = '';
     this.siteId = '';
     this.sort = { key: null, dir: 1 };
+    this.status = { key: 'all', test: null };  // status / problem filter (viewstate.js, problems.js)
     this.expanded = new Set();  // gateway ids whose ports are shown; survives refresh and paging
     this.ports = new Map();     // gateway id -> {state: 'loading'|'ok'|'error', rows, error}
 
@@ -46,6 +48,7 @@ export class GatewayTable {
       ...g,
       // ports may be a count or (in some backends) the list itself; the table only needs the count.
       port_count: Array.isArray(g.ports) ? g.ports.length : g.ports,
+      ...gatewayAggregates(g),    // flaps_24h, flaps_7d, availability_7d: sortable per gateway
       searchKey: searchKey(g),
     }));
     this.byId = new Map(this.rows.map((g) => [g.id, g]));
@@ -66,13 +69,23 @@ export class GatewayTable {
     if (changed) this.applyFilter(true);
   }
 
+  /** Status filter: `key` names it (URL, select), `test(gateway)` decides; same key + force re-applies. */
+  setStatus(key, test, { force = false } = {}) {
+    const changed = key !== this.status.key;
+    this.status = { key, test };
+    if (changed || force) this.applyFilter(changed);
+  }
+
   applyFilter(resetPage) {
     const started = performance.now();
     // this.query was already checked by search.parseQuery (main.js); the rule is the server's.
     const q = this.query ? normalise(this.query) : '';
     const site = this.siteId;
     let out = this.rows;
-    if (site || q) out = out.filter((g) => (!site || g.site_id === site) && (!q || matchesKey(g.searchKey, q)));
+    const test = this.status.test;
+    if (site || q || test) {
+      out = out.filter((g) => (!site || g.site_id === site) && (!q || matchesKey(g.searchKey, q)) && (!test || test(g)));
+    }
     if (this.sort.key) out = this.sorted(out);
     this.filtered = out;
     if (resetPage) this.page = 0;
@@ -96,11 +109,17 @@ export class GatewayTable {
   }
 
   sortBy(key) {
-    this.sort = { key, dir: this.sort.key === key ? -this.sort.dir : 1 };
+    this.setSort(key, this.sort.key === key ? -this.sort.dir : 1);
+    if (this.hooks.onViewChange) this.hooks.onViewChange('sort');
+  }
+
+  /** Sort by `key` (null: server order) in direction `dir` (1 ascending, -1 descending). */
+  setSort(key, dir = 1) {
+    this.sort = { key: key || null, dir: dir < 0 ? -1 : 1 };
     $$('#gw-table thead th').forEach((th) => {
       const button = th.querySelector('button.sort');
       if (!button) return;
-      const active = button.dataset.sort === key;
+      const active = button.dataset.sort === this.sort.key;
       th.setAttribute('aria-sort', active ? (this.sort.dir === 1 ? 'ascending' : 'descending') : 'none');
     });
     this.applyFilter(false);
@@ -170,6 +189,8 @@ export class GatewayTable {
     // What the rows on screen were filtered by (lets tests and tools wait for a debounced search).
     this.body.dataset.query = this.query ? normalise(this.query) : '';
     this.body.dataset.siteId = this.siteId;
+    this.body.dataset.status = this.status.key;
+    this.body.dataset.sort = this.sort.key ? `${this.sort.dir < 0 ? '-' : ''}${this.sort.key}` : '';
 
     const total = this.rows.length;
     const shown = this.filtered.length;
@@ -186,7 +207,7 @@ export class GatewayTable {
 
     const empty = $('#empty');
     empty.hidden = shown !== 0;
-    if (!shown) empty.textContent = total ? 'No gateway matches the search or site filter.' : 'This organisation has no gateways.';
+    if (!shown) empty.textContent = total ? 'No gateway matches the search, site or status filter.' : 'This organisation has no gateways.';
   }
 
   gatewayRow(g) {
@@ -222,6 +243,9 @@ export class GatewayTable {
       el('td', { class: 'mono' }, clippedNode(g.ext_ip)),
       el('td', { class: 'num' }, valueNode(g.port_count)),
       el('td', { class: 'num' }, valueNode(g.uptime, formatDuration)),
+      el('td', { class: 'num' }, valueNode(g.flaps_24h)),
+      el('td', { class: 'num' }, valueNode(g.flaps_7d)),
+      el('td', { class: 'num' }, valueNode(g.availability_7d, formatAvailability)),
     );
   }
 
@@ -275,10 +299,23 @@ export class GatewayTable {
   portsTable(g, ports) {
     if (!ports.length) return el('div', { class: 'muted small', text: 'No WAN ports on this gateway.' });
     const headers = ['Port', 'WAN name', 'Description', 'Enabled', 'Up', 'Gateway', 'IP', 'Netmask', 'VLAN',
-      'Type', 'Override', 'Peers up/total', 'RX', 'TX', 'Speed'];
-    const numeric = new Set(['VLAN', 'Peers up/total', 'RX', 'TX', 'Speed']);
+      'Type', 'Override', 'Peers up/total', 'RX', 'TX', 'Speed', 'Flaps 24h', 'Flaps 7d', 'Availability 7d'];
+    const numeric = new Set(['VLAN', 'Peers up/total', 'RX', 'TX', 'Speed', 'Flaps 24h', 'Flaps 7d', 'Availability 7d']);
     const tbody = el('tbody');
-    ports.forEach((p, index) => tbody.append(this.portRow(g, p, index)));
+    // Port rows follow the gateway sort when it is one of theirs (worst flapping port first);
+    // the index stays the one in `ports`, which the traffic and peer buttons refer to.
+    const order = ports.map((p, index) => ({ p, index }));
+    const { key, dir } = this.sort;
+    if (PORT_SORT_KEYS.has(key)) {
+      order.sort((a, b) => {
+        const va = a.p[key];
+        const vb = b.p[key];
+        if (isUnknown(va)) return isUnknown(vb) ? 0 : 1;
+        if (isUnknown(vb)) return -1;
+        return (va - vb) * dir;
+      });
+    }
+    order.forEach(({ p, index }) => tbody.append(this.portRow(g, p, index)));
     const table = el('table', { class: 'grid ports-table', 'aria-label': `WAN ports of ${g.name ?? 'gateway'}` },
       el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col', class: numeric.has(h) ? 'num' : null, text: h })))),
       tbody);
@@ -339,6 +376,9 @@ export class GatewayTable {
       el('td', { class: 'num' }, trafficButton('rx', p.rx_bytes)),
       el('td', { class: 'num' }, trafficButton('tx', p.tx_bytes)),
       el('td', { class: 'num' }, valueNode(p.speed, formatSpeedMbps)),
+      el('td', { class: 'num flaps-24h' }, valueNode(p.flaps_24h)),
+      el('td', { class: 'num flaps-7d' }, valueNode(p.flaps_7d)),
+      el('td', { class: 'num availability-7d' }, valueNode(p.availability_7d, formatAvailability)),
     );
   }
 
@@ -375,5 +415,26 @@ export class GatewayTable {
     const open = this.expanded.has(g.id);
     tr.classList.toggle('is-expanded', open);
     button.setAttribute('aria-expanded', open ? 'true' : 'false');
+    if (this.hooks.onViewChange) this.hooks.onViewChange('expand');
+  }
+
+  /** Expanded gateways from a saved view (URL): exactly these, then redraw. */
+  setExpanded(ids) {
+    const wanted = new Set(ids);
+    for (const id of this.expanded) if (!wanted.has(id)) { this.expanded.delete(id); this.ports.delete(id); }
+    for (const id of wanted) this.expanded.add(id);
+    this.render();
+  }
+
+  /** Show the page holding gateway `id` (in the current filter); false when it is filtered out. */
+  reveal(id) {
+    const index = this.filtered.findIndex((g) => g.id === id);
+    if (index < 0) return false;
+    const page = Math.floor(index / PAGE_SIZE);
+    if (page !== this.page) {
+      this.page = page;
+      this.render();
+    }
+    return true;
   }
 }

@@ -21,13 +21,14 @@ export class TrafficModal {
     this.request = 0;         // sequence number: only the newest answer may draw
     this.abort = null;
     this.charts = { traffic: null, quality: null };
+    this.onViewChange = null; // viewstate.js: the open chart and its window are part of the URL
     setupModal(this.dialog, () => this.onClose());
     $$('button[data-duration]', this.dialog).forEach((button) => {
       button.addEventListener('click', () => this.load(button.dataset.duration));
     });
   }
 
-  open(gateway, port, direction, opener) {
+  open(gateway, port, direction, opener, duration = DEFAULT_DURATION) {
     this.context = { gateway, port };
     isolatedLine($('#traffic-title'), ['Traffic — ', { network: port.name ?? 'port' },
       ...(port.wan_name ? [' (', { network: port.wan_name }, ')'] : [])]);
@@ -35,7 +36,7 @@ export class TrafficModal {
     isolatedLine($('#traffic-sub'), sub.flatMap((text, i) => (i ? [' · ', { network: text }] : [{ network: text }])));
     this.canvas.dataset.direction = direction;
     openModal(this.dialog, opener);
-    this.load(DEFAULT_DURATION);
+    this.load(DURATIONS.includes(duration) ? duration : DEFAULT_DURATION);
   }
 
   params(duration) {
@@ -45,6 +46,7 @@ export class TrafficModal {
   async load(duration) {
     if (!this.context) return;
     this.duration = duration;
+    if (this.onViewChange) this.onViewChange();
     $$('button[data-duration]', this.dialog).forEach((b) => {
       b.setAttribute('aria-pressed', b.dataset.duration === duration ? 'true' : 'false');
     });
@@ -81,6 +83,8 @@ export class TrafficModal {
     // For tests and screen readers: how many samples the chart holds, and the window.
     this.canvas.dataset.points = String((series.timestamps || []).length);
     this.canvas.dataset.duration = series.duration || this.duration;
+    // Port down intervals in this window (the chart's downIntervals plugin draws them).
+    this.canvas.dataset.downIntervals = String((series.down_intervals || []).length);
     this.renderStats(series.stats || {});
   }
 
@@ -125,5 +129,6 @@ export class TrafficModal {
     this.request += 1;
     this.destroyCharts();
     this.context = null;
+    if (this.onViewChange) this.onViewChange();
   }
 }

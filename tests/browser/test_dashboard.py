@@ -78,8 +78,8 @@ def test_gateway_expands_to_its_wan_ports(loaded_page, gateways_json, api):
     table = expand_gateway(loaded_page, gateway["id"])
     names = table.locator("tbody tr td.port-name").all_text_contents()
     assert names == [p["name"] for p in ports]
-    # All 15 PortRow columns are shown.
-    assert table.locator("thead th").count() == 15
+    # All 15 PortRow columns are shown, then flaps 24h / 7d and availability 7d (#15).
+    assert table.locator("thead th").count() == 18
     # Unknown values are a dash with a tooltip, never a 0.
     for dash in table.locator(".na").all()[:5]:
         assert dash.text_content() == "—"
