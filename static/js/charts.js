@@ -115,7 +115,8 @@ function percentileLine(label, value, xs, color) {
 export const downIntervalsPlugin = {
   id: 'mcsDownIntervals',
   beforeDatasetsDraw(chart) {
-    const intervals = (chart.data && chart.data.downIntervals) || [];
+    const raw = chart.data && chart.data.downIntervals;
+    const intervals = Array.isArray(raw) ? raw.filter((pair) => Array.isArray(pair)) : [];
     const x = chart.scales.x;
     const area = chart.chartArea;
     let drawn = 0;
@@ -246,7 +247,9 @@ export function qualityChartConfig(series) {
         line('Jitter (ms)', series.jitter, COLORS.jitter, 'y'),
         line('Loss (%)', series.loss, COLORS.loss, 'y1'),
       ],
+      downIntervals: Array.isArray(series.down_intervals) ? series.down_intervals : [],
     },
     options,
+    plugins: [downIntervalsPlugin],
   };
 }
