@@ -10,6 +10,7 @@ import { normalise, searchKey, matchesKey } from './search.js';
 
 export const PAGE_SIZE = 100;
 const GATEWAY_COLUMNS = 11;
+const WRAPPING_HEADERS = new Set(['Peers up/total', 'Flaps 24h', 'Flaps 7d', 'Availability 7d']);
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
@@ -317,7 +318,12 @@ export class GatewayTable {
     }
     order.forEach(({ p, index }) => tbody.append(this.portRow(g, p, index)));
     const table = el('table', { class: 'grid ports-table', 'aria-label': `WAN ports of ${g.name ?? 'gateway'}` },
-      el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col', class: numeric.has(h) ? 'num' : null, text: h })))),
+      el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', {
+        scope: 'col',
+        // The history headers may wrap ("Flaps / 24h") so 18 columns stay within one column of the view.
+        class: [numeric.has(h) ? 'num' : '', WRAPPING_HEADERS.has(h) ? 'col-wrap' : ''].join(' ').trim() || null,
+        text: h,
+      })))),
       tbody);
     // The wrapper scrolls sideways on its own so 15 port columns never widen the gateway table.
     return el('div', { class: 'ports-scroll' }, table);

@@ -112,8 +112,9 @@ def test_export_csv_downloads_one_row_per_wan_port(loaded_page, gateways_json):
     text = open(download.path(), encoding="utf-8-sig").read()
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], rows[1:]
-    assert len(header) == 20
-    assert all(len(row) == 20 for row in body)
+    # The original 20 columns, then ours: flaps 24h / 7d and availability 7d (#15).
+    assert header[19] == "TX Data (Bytes)" and header[20:] == ["Flaps 24h", "Flaps 7d", "Availability 7d (%)"]
+    assert all(len(row) == 23 for row in body)
     assert len(body) == gateways_json["summary"]["wan_ports"]
 
 
