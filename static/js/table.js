@@ -10,7 +10,7 @@ import { normalise, searchKey, matchesKey } from './search.js';
 
 export const PAGE_SIZE = 100;
 const GATEWAY_COLUMNS = 11;
-const WRAPPING_HEADERS = new Set(['Peers up/total', 'Flaps 24h', 'Flaps 7d', 'Availability 7d']);
+const WRAPPING_HEADERS = new Set(['Peers up/total', 'Flaps 24h', 'Flaps 7d', 'Avail. 7d']);
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
@@ -300,8 +300,13 @@ export class GatewayTable {
   portsTable(g, ports) {
     if (!ports.length) return el('div', { class: 'muted small', text: 'No WAN ports on this gateway.' });
     const headers = ['Port', 'WAN name', 'Description', 'Enabled', 'Up', 'Gateway', 'IP', 'Netmask', 'VLAN',
-      'Type', 'Override', 'Peers up/total', 'RX', 'TX', 'Speed', 'Flaps 24h', 'Flaps 7d', 'Availability 7d'];
-    const numeric = new Set(['VLAN', 'Peers up/total', 'RX', 'TX', 'Speed', 'Flaps 24h', 'Flaps 7d', 'Availability 7d']);
+      'Type', 'Override', 'Peers up/total', 'RX', 'TX', 'Speed', 'Flaps 24h', 'Flaps 7d', 'Avail. 7d'];
+    const numeric = new Set(['VLAN', 'Peers up/total', 'RX', 'TX', 'Speed', 'Flaps 24h', 'Flaps 7d', 'Avail. 7d']);
+    const titles = {
+      'Flaps 24h': 'Up/down changes in the last 24 hours',
+      'Flaps 7d': 'Up/down changes in the last 7 days',
+      'Avail. 7d': 'Availability over the last 7 days: time up ÷ time observed',
+    };
     const tbody = el('tbody');
     // Port rows follow the gateway sort when it is one of theirs (worst flapping port first);
     // the index stays the one in `ports`, which the traffic and peer buttons refer to.
@@ -322,6 +327,7 @@ export class GatewayTable {
         scope: 'col',
         // The history headers may wrap ("Flaps / 24h") so 18 columns stay within one column of the view.
         class: [numeric.has(h) ? 'num' : '', WRAPPING_HEADERS.has(h) ? 'col-wrap' : ''].join(' ').trim() || null,
+        title: titles[h] || null,
         text: h,
       })))),
       tbody);

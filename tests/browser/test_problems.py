@@ -227,4 +227,4 @@ def test_flaps_and_availability_columns_sort_gateways_and_ports(triage):
     assert shown == sorted((p["flaps_7d"] for p in top["ports"]), reverse=True)
     availability = table.locator("tbody td.availability-7d").all_text_contents()
     assert all(re.fullmatch(r"[\d.]+ %|—", a) for a in availability)
-    assert table.locator("thead th").all_text_contents()[-3:] == ["Flaps 24h", "Flaps 7d", "Availability 7d"]
+    assert table.locator("thead th").all_text_contents()[-3:] == ["Flaps 24h", "Flaps 7d", "Avail. 7d"]
