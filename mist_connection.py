@@ -70,6 +70,9 @@ SEARCH_PAGE_MARGIN = 2
 # validated with a bare requests.get that bypasses our session (and any mounted simulator).
 _MISTAPI_ENV_VARS = ("MIST_APITOKEN", "MIST_HOST", "MIST_USER", "MIST_PASSWORD", "MIST_VAULT_PATH")
 _ENV_LOCK = threading.Lock()
+# Scopes a /self privilege has in Mist; any other value (an object, "text", null) is junk, and a
+# /self of junk alone must not read as "this token sees no org".
+PRIVILEGE_SCOPES = ("org", "site", "msp", "orggroup", "sitegroup")
 
 
 class MistError(Exception):
@@ -685,23 +688,25 @@ class MistConnection:
 
         Entries that are not objects, or whose ``org_id`` is not a UUID, are skipped; a name or role
         of the wrong type is None. ``privileges`` missing or not a list, or holding no org but
-        unreadable entries, raises ``MistBadAnswer``: answering "no org" would make the app claim
-        the configured org does not exist.
+        unreadable entries (not an object, a scope outside ``PRIVILEGE_SCOPES``, an org scope or
+        ``org_id`` without a UUID), raises ``MistBadAnswer``: answering "no org" would make the app
+        claim the configured org does not exist.
         """
         privileges = self.whoami(budget=budget).get("privileges")
         if not isinstance(privileges, list):
             raise MistBadAnswer("getSelf: the answer has no list of privileges")
         seen: dict[str, dict] = {}
         unreadable = 0
-        for privilege in privileges:
+        for entry in privileges:
+            privilege = validate.as_dict(entry)
+            scope, raw_org = privilege.get("scope"), privilege.get("org_id")
+            org_id = validate.uuid(raw_org)
             unreadable += (
-                not isinstance(privilege, dict)
-                or not isinstance(privilege.get("scope"), str)
-                or (privilege.get("org_id") is not None and validate.uuid(privilege.get("org_id")) is None)
+                not isinstance(entry, dict)
+                or scope not in PRIVILEGE_SCOPES
+                or ((scope == "org" or raw_org is not None) and org_id is None)
             )
-            privilege = validate.as_dict(privilege)
-            org_id = validate.uuid(privilege.get("org_id"))
-            if privilege.get("scope") == "org" and org_id:
+            if scope == "org" and org_id:
                 seen.setdefault(
                     org_id,
                     {

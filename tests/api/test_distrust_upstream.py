@@ -261,6 +261,7 @@ BAD_SELF = [
     "http_500",
     "malformed_privileges_no_org",
     "privilege_scope_not_a_string",
+    "privilege_scope_unknown",
 ]
 
 
@@ -271,12 +272,12 @@ def bad_self(cloud: HostileCloud, kind: str) -> None:
             set_body(response, {"privileges": [{"scope": "org", "org_id": {"$oid": "5f1e"}}, 7, None]})
 
         cloud.mutate(getSelf=privileges)
-    elif kind == "privilege_scope_not_a_string":
+    elif kind.startswith("privilege_scope_"):
 
         def scope(response, query):
             data = json.loads(response._content)
             for privilege in data["privileges"]:
-                privilege["scope"] = {"v": [privilege["scope"]]}
+                privilege["scope"] = {"v": [privilege["scope"]]} if kind.endswith("string") else "text"
             set_body(response, data)
 
         cloud.mutate(getSelf=scope)

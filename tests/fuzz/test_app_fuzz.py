@@ -17,8 +17,9 @@ app reads, runs one collection, enriches two sites, and requests every JSON rout
 
 Apps are reused for a group of cases (building one is cheap, but a reused one carries the previous
 snapshot and the last good reference data into the next case, which is where staleness and
-"kept from earlier" happen). Every case makes all reference data due again. 320 cases by default,
-``FUZZ_CASES`` for more, ``FUZZ_SEED`` to move the seeds; a failing case prints its replay data.
+"kept from earlier" happen). Every case makes all reference data due again. 320 cases by default
+(about 45 s), ``FUZZ_CASES`` for more, ``FUZZ_SEED`` to move the seeds; a failing case prints its
+replay data. Runs of more than ~2,000 cases need ``--timeout 0`` (pytest-timeout is 300 s a test).
 """
 
 from __future__ import annotations
