@@ -101,9 +101,7 @@ def test_token_never_sent_to_another_host_through_the_app(cloud, cursor):
     assert all(url.startswith(f"https://{HOST}/api/v1/") for url in cloud.transport.urls)
     status, body = cloud.gateways()
     assert status == 200 and len(body["data"]["gateways"]) == GATEWAYS
-    events = incomplete_of(body, "device_events")
-    if not cursor.startswith("/api/v1/"):  # a cursor on the host itself is followed (and 404s)
-        assert "refused" in events["why"]
+    assert "next cursor refused" in incomplete_of(body, "device_events")["why"]
 
 
 @pytest.mark.parametrize(
@@ -119,6 +117,8 @@ def test_a_redirect_off_host_is_not_followed(cloud, operation):
     if operation == "listOrgDevicesStats":
         status, body = answers["/api/gateways"]
         assert status == 502 and "refused to send a request to 'https://evil.example'" in body["error"]
+    if operation == "listSiteDevices":  # the two sites are skipped, to be retried later
+        assert cloud.collector.enricher.status(cloud.org_id)["sites_failing"] == 2
 
 
 # ----- 2. bounded paging ----------------------------------------------------------------------------
