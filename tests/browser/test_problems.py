@@ -228,3 +228,33 @@ def test_flaps_and_availability_columns_sort_gateways_and_ports(triage):
     availability = table.locator("tbody td.availability-7d").all_text_contents()
     assert all(re.fullmatch(r"[\d.]+ %|—", a) for a in availability)
     assert table.locator("thead th").all_text_contents()[-3:] == ["Flaps 24h", "Flaps 7d", "Avail. 7d"]
+
+
+def test_hostile_names_in_the_problem_list_are_isolated_text(adversarial_page, adversarial_url):
+    """Names full of HTML, quotes and right-to-left overrides: shown as text, each inside <bdi>."""
+    page = adversarial_page
+    answers = Answers(page)
+    page.goto(adversarial_url + "/")
+    page.wait_for_selector("#problems[data-loaded='true']", timeout=LOAD_TIMEOUT_MS)
+    problems = answers.problems["problems"][:PROBLEMS_PAGE_SIZE]
+    assert problems
+    cells = page.eval_on_selector_all(
+        "#problems-body tr.problem-row",
+        """rows => rows.map(r => ({
+          site: r.querySelector('td.gw-site').textContent,
+          gateway: r.querySelector('td.gw-name').textContent,
+          isolated: [...r.querySelectorAll('td.gw-site, td.gw-name, td.desc')]
+            .every(td => td.querySelector('bdi') || td.querySelector('.na')),
+        }))""",
+    )
+    dash = "—"
+    assert [c["gateway"] for c in cells] == [p["gateway"] or dash for p in problems]
+    assert [c["site"] for c in cells] == [p["site"] or dash for p in problems]
+    assert all(c["isolated"] for c in cells)
+    assert any("<" in (p["gateway"] or "") + (p["site"] or "") for p in answers.problems["problems"]), (
+        "the adversarial org should put markup in the problem list"
+    )
+    assert (
+        page.evaluate("document.querySelectorAll('#problems script, #problems img, #problems iframe').length")
+        == 0
+    )
