@@ -21,7 +21,7 @@ from circuitstats.routes.details import details
 from circuitstats.routes.errors import register_errors
 from circuitstats.routes.pages import pages
 from circuitstats.routes.table import table
-from circuitstats.runtime import Runtime, build_runtime
+from circuitstats.runtime import Runtime, build_runtime, limit_malloc_arenas
 from config import ConfigError, Settings, settings_from_env
 from mist_connection import MistConfigError
 
@@ -85,6 +85,7 @@ class _DefaultSnapshot:
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment, with ``config`` overriding Settings fields (tests)."""
     load_dotenv(override=False)
+    limit_malloc_arenas()
     app = Flask(__name__)
     setup_error = None
     try:

@@ -66,7 +66,7 @@ def test_readers_never_see_a_half_built_table(make_demo_app):
         thread.join()
     assert problems == []
     assert len(set(versions)) >= 2, "the readers saw collections happen"
-    assert client.get("/api/gateways").get_json()["version"] == max(versions)
+    assert client.get("/api/gateways").get_json()["version"] >= max(versions)
 
 
 def test_problems_route_is_prebuilt_and_ordered(client, demo_app):
