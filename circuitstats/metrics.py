@@ -260,7 +260,9 @@ def _add_snapshot(out: _FamilyBuilder, snapshot: Snapshot) -> None:
             if up is not None and total is not None and 0 <= up <= total:
                 out.sample("mist_wan_port_peer_paths", (*labels, "up"), up)
                 out.sample("mist_wan_port_peer_paths", (*labels, "down"), total - up)
-            port_history = history.get(f"{gateway_id}|{name}")
+            # The rows carry each port's flap counts and availability; the snapshot's history
+            # holds only the ports that had events (down intervals), so it is the fallback.
+            port_history = history.get(f"{gateway_id}|{name}") or port
             if isinstance(port_history, dict):
                 out.sample("mist_wan_port_flaps_24h", labels, _number(port_history.get("flaps_24h")))
                 out.sample("mist_wan_port_availability_ratio_7d", labels, _availability_ratio(port_history))

@@ -83,12 +83,18 @@ class Triage:
         merge_history(fields["gateways"], history)
         problems = compute_problems(fields["gateways"], fields["peers"], history, self.thresholds, now)
         return {
-            "history": history,
+            "history": {key: entry for key, entry in history.items() if eventful(entry)},
             "problems": problems,
             "problem_counts": problem_counts(problems),
             "thresholds": self.thresholds.as_dict(),
             "incomplete": incomplete,
         }
+
+
+def eventful(entry: dict) -> bool:
+    """Whether a port's history says more than its row does (flaps, availability): the snapshot keeps
+    only those, about one port in five, for the charts' down intervals."""
+    return bool(entry.get("down_intervals") or entry.get("flaps_7d"))
 
 
 def merge_history(rows: list[dict], history: dict[str, dict]) -> None:
