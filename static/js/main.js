@@ -1,7 +1,7 @@
 // Page bootstrap: resolve the org, load sites and gateways, keep them refreshed,
 // and wire the toolbar, cards, status line and modals together.
 import { $, el, debounce } from './dom.js';
-import { getJSON, apiUrl, gatewayPath } from './api.js';
+import { getJSON, apiUrl } from './api.js';
 import { formatClock, formatDateTimeZone, formatInt, isolate } from './format.js';
 import { parseQuery } from './search.js';
 import { GatewayTable } from './table.js';
@@ -306,11 +306,8 @@ async function start() {
   const traffic = new TrafficModal();
   const peers = new PeersModal();
   table = new GatewayTable({
-    // /api/gateways already carries each gateway's PortRows; the per-gateway route is
-    // the fallback for a backend that only sends a count.
-    loadPorts: async (gateway) => (Array.isArray(gateway.ports)
-      ? gateway.ports
-      : (await getJSON(gatewayPath(gateway.id, 'ports'))).data || []),
+    // Every gateway row of /api/gateways carries its PortRows (the snapshot holds them all).
+    loadPorts: async (gateway) => (Array.isArray(gateway.ports) ? gateway.ports : []),
     openTraffic: (gateway, port, direction, opener) => traffic.open(gateway, port, direction, opener),
     openPeers: (gateway, port, opener) => peers.open(gateway, port, opener),
   });
