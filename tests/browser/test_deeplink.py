@@ -59,9 +59,9 @@ def wait_for_loaded(page) -> None:
 def down_port(api):
     """(gateway, port name, down intervals) of a WAN port that went down inside the 7-day window."""
     gateways = {g["id"]: g for g in api("/api/gateways")["gateways"]}
-    for problem in api("/api/problems")["problems"]:
-        if problem["kind"] != "port_down":
-            continue
+    # Longest down first: a flapping port may be down at one collection and up at the next.
+    downs = [p for p in api("/api/problems")["problems"] if p["kind"] == "port_down" and p["since"]]
+    for problem in sorted(downs, key=lambda p: p["since"]):
         gateway = gateways[problem["gateway_id"]]
         traffic = api(
             f"/api/gateway/{gateway['id']}/port/{problem['port']}/traffic",
