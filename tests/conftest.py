@@ -24,6 +24,24 @@ DEMO_ENV_VARS = (
 
 
 @pytest.fixture(autouse=True)
+def stop_collectors(monkeypatch):
+    """Collector threads a test started end with the test, so none keeps calling or logging after."""
+    from circuitstats.collector import Collector
+
+    started: list[Collector] = []
+    original = Collector.start
+
+    def start(self):
+        started.append(self)
+        original(self)
+
+    monkeypatch.setattr(Collector, "start", start)
+    yield
+    for collector in started:
+        collector.stop(timeout=5)
+
+
+@pytest.fixture(autouse=True)
 def clean_environment(monkeypatch, tmp_path):
     """No test sees the developer's .env or shell variables; each runs in an empty folder."""
     for name in DEMO_ENV_VARS:
