@@ -95,9 +95,11 @@ def test_rate_limited_refresh_keeps_rows_and_says_until_when(live_app, live_page
 
 
 def test_rate_limited_before_any_data_shows_an_error_state(live_app, live_page):
-    live = live_app({"demo": True, "demo_gateways": 40})
+    # The collector starts only once every token is spent, so it never gets data first.
+    live = live_app({"demo": True, "demo_gateways": 40, "extra": {"collector_autostart": False}})
     for token in live.dashboard.settings.tokens:
         live.simulator.exhaust_token(token, retry_after=120)
+    live.runtime.collector.start()
     page, problems = live_page(live.url)
     problems.allow_console_error(HTTP_503)  # the API answers 503 on purpose here
     answers = record_api_answers(page)
