@@ -436,7 +436,9 @@ class Collector:
         # Own copies of the rows: the hooks that run next add history to the collection's rows,
         # and a published snapshot never changes.
         rows = [{**row, "ports": [dict(port) for port in row["ports"]]} for row in fields["gateways"]]
-        first = dict(fields, gateways=rows, incomplete=[*fields["incomplete"], waiting])
+        first = dict(
+            fields, gateways=rows, incomplete=[*fields["incomplete"], waiting], problems_pending=True
+        )
         first.pop("index", None)
         first = snapshots.build_snapshot(
             version=self.store.next_version(fields["org_id"]),

@@ -57,6 +57,7 @@ class Snapshot:
     incomplete: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     problem_counts: dict[str, int] = field(default_factory=dict)
+    problems_pending: bool = False  # a cold start's first version: problems follow in seconds
     history: dict[str, dict] = field(default_factory=dict)
     thresholds: dict[str, Any] = field(default_factory=dict)
     enrichment: dict[str, Any] = field(default_factory=dict)
@@ -100,6 +101,7 @@ class Snapshot:
             "counts": self.problem_counts,
             "total": len(self.problems),
             "thresholds": self.thresholds,
+            "pending": self.problems_pending,
         }
 
     @property
@@ -278,6 +280,7 @@ class RedisSnapshotStore(MemorySnapshotStore):
             stale_reason=snapshot.stale_reason,
             collection_seconds=snapshot.collection_seconds,
             etag=snapshot.etag,
+            problems_pending=snapshot.problems_pending,
         )
         key = self._key(snapshot.org_id, str(snapshot.version))
         pointer = self._key(snapshot.org_id, "current")
@@ -366,6 +369,7 @@ class RedisSnapshotStore(MemorySnapshotStore):
                 stale=meta["stale"],
                 stale_reason=meta["stale_reason"],
                 collection_seconds=meta["collection_seconds"],
+                problems_pending=meta.get("problems_pending", False),
                 body_gzip=body_gzip,
                 etag=meta["etag"],
             )

@@ -121,6 +121,9 @@ export class ProblemsView {
     const { data } = await getJSON('/api/problems');
     const fetched = performance.now();
     this.setData(data || {});
+    // Right after a start the table comes first and the problems a few seconds later: look again.
+    clearTimeout(this.pendingRetry);
+    if (data && data.pending) this.pendingRetry = setTimeout(() => this.load().catch(() => {}), 5000);
     // Read by the 10k browser test and visible in the performance timeline.
     performance.measure('mcs:problems-fetch', { start: started, end: fetched });
     performance.measure('mcs:problems-render', { start: fetched, end: performance.now() });
@@ -220,7 +223,9 @@ export class ProblemsView {
     pager.hidden = listed.length <= PROBLEMS_PAGE_SIZE;
     const none = $('#problems-none');
     none.hidden = listed.length > 0;
-    none.textContent = this.kind ? `No ${KIND_LABELS[this.kind].toLowerCase()} problem right now.` : 'No problem right now.';
+    none.textContent = this.data.pending
+      ? 'Working out problems: the event history is being read…'
+      : (this.kind ? `No ${KIND_LABELS[this.kind].toLowerCase()} problem right now.` : 'No problem right now.');
     this.section.dataset.total = String(Number(total) || 0);
     this.section.dataset.kind = this.kind || '';
     this.section.dataset.loaded = 'true';

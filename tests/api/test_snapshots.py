@@ -118,5 +118,7 @@ def test_first_start_publishes_the_table_then_the_history(make_demo_app):
     first, final = published
     assert any(i["source"] == "device_events" for i in first.incomplete)
     assert first.problems == [] and final.problems
+    assert first.problems_pending is True and final.problems_pending is False
+    assert json.loads(first.problems_body)["data"]["pending"] is True
     assert first.gateways is not final.gateways, "the published first version is never modified"
     assert all("flaps_24h" not in p for g in first.gateways for p in g["ports"])
