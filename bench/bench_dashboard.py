@@ -167,6 +167,11 @@ def cold_and_warm(mode: str, size: int, latency_ms: float, warm_requests: int, w
             started = time.perf_counter()
             session.get(base + "/api/gateways", timeout=60).raise_for_status()
             timings.append((time.perf_counter() - started) * 1000)
+        problem_timings = []
+        for _ in range(warm_requests):
+            started = time.perf_counter()
+            session.get(base + "/api/problems", timeout=60).raise_for_status()
+            problem_timings.append((time.perf_counter() - started) * 1000)
         unknown_calls = unknown_id_calls(base)
         sampler.running = False
         sampler.join()
@@ -178,6 +183,8 @@ def cold_and_warm(mode: str, size: int, latency_ms: float, warm_requests: int, w
         "unknown_id_calls": unknown_calls,
         "warm_p50_ms": round(percentile(timings, 50), 1),
         "warm_p95_ms": round(percentile(timings, 95), 1),
+        "problems_p50_ms": round(percentile(problem_timings, 50), 1),
+        "problems_p95_ms": round(percentile(problem_timings, 95), 1),
         "payload_bytes": len(response.content),
         "rss_peak_mb_cold_warm": round(sampler.peak_kb / 1024, 1),
     }
@@ -297,22 +304,24 @@ def main() -> None:
             print(json.dumps(row), flush=True)
 
     header = (
-        f"{'mode':>6} {'gateways':>8} {'cold calls':>10} {'collect s':>9} {'cold s':>7} {'warm p50':>9} {'warm p95':>9} "
+        f"{'mode':>6} {'gateways':>8} {'cold calls':>10} {'collect s':>9} {'cold s':>7} "
+        f"{'warm p50':>9} {'warm p95':>9} "
         f"{'users':>5} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'err':>4} {'calls(50u)':>10} "
-        f"{'RSS MB':>7} {'browser s':>9} {'unknown-id calls':>16}"
+        f"{'RSS MB':>7} {'browser s':>9} {'unknown-id calls':>16} {'problems p95':>12}"
     )
     print("\n" + header)
     for r in results:
         c = r["concurrent"]
         print(
-            f"{r['mode']:>6} {r['gateways']:>8} {r['cold_calls']:>10} {r['cold_collection_s']:>9} {r['cold_seconds']:>7} "
+            f"{r['mode']:>6} {r['gateways']:>8} {r['cold_calls']:>10} "
+            f"{r['cold_collection_s']:>9} {r['cold_seconds']:>7} "
             f"{r['warm_p50_ms']:>9} "
             f"{r['warm_p95_ms']:>9} {c['users']:>5} {c['requests_per_s']:>7} "
             f"{c['p50_ms']:>7} {c['p95_ms']:>7} "
             f"{c['p99_ms']:>7} {c['errors']:>4} {c['mist_calls']:>10} "
             f"{r['rss_peak_mb']:>7} "
             f"{r['browser_rows_visible_s'] if r['browser_rows_visible_s'] is not None else '-':>9} "
-            f"{r['unknown_id_calls']:>16}"
+            f"{r['unknown_id_calls']:>16} {r['problems_p95_ms']:>12}"
         )
     Path(args.json).write_text(json.dumps({"latency_ms": args.latency_ms, "results": results}, indent=2))
     print(f"\nwrote {args.json}")
