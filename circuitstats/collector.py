@@ -356,8 +356,11 @@ class Collector:
         # shaped on one thread as soon as the reference data is there, so fetching never waits for
         # shaping and the raw pages of a large org are freed one by one instead of held together.
         with ThreadPoolExecutor(len(fetchers) + 2) as readers, ThreadPoolExecutor(1) as shaper:
-            for hook in self.hooks.values():  # e.g. device events, read alongside the stats
-                if hasattr(hook, "prefetch"):
+            # Device events are read alongside the stats, except on a cold start: the first week
+            # (up to 30 pages) would compete with the table for the CPU, and the table comes first.
+            warm = self.store.current(org_id) is not None
+            for hook in self.hooks.values():
+                if warm and hasattr(hook, "prefetch"):
                     hook.prefetch(org_id, now, readers)
             pending = [readers.submit(self._refresh_org_name, state, now)]
             pending += [

@@ -545,7 +545,8 @@ class MetricsExposition:
     Rendering every circuit of 10,000 gateways takes seconds, so it happens once per snapshot
     version, off the scrape's critical path when possible: a scrape that finds a new version starts
     its render and waits at most ``wait_seconds`` for it; if the render is still running, the scrape
-    is answered from the previous version (with that version's timestamp, so the age stays true).
+    is answered from the previous version (with that version's timestamp, so the age stays true), or
+    with the app's own metrics only when no version was rendered yet.
     The collector may call ``prepare()`` right after publishing to render in its own thread.
 
     Only the gzipped text is kept (Prometheus always asks for gzip); a client that does not accept
@@ -592,11 +593,13 @@ class MetricsExposition:
                 self._job = job
         if start:
             threading.Thread(target=self._render_job, args=(job, snapshots), daemon=True).start()
-        if job.done.wait(wait) or rendered is None:
-            job.done.wait()
+        if job.done.wait(wait):
             with self._lock:
                 return self._rendered
-        return rendered  # the previous versions, while the new ones render
+        # The previous versions while the new ones render; right after a start (nothing rendered
+        # yet: seconds at 10,000 gateways) the scrape carries only the app's own metrics, so no
+        # scrape ever waits longer than ``wait_seconds`` for the circuits.
+        return rendered
 
     def _render_job(self, job: _RenderJob, snapshots: list[Snapshot]) -> None:
         try:
