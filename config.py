@@ -31,8 +31,14 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "CACHE_TTL_SECONDS": ("60", "How long live stats are fresh before a background refresh (s)"),
     "MIST_TIMEOUT_SECONDS": ("20", "Read timeout of one Mist call (s)"),
     "ENRICH_BUDGET": ("500", "Per-site device-config calls allowed per hour (override column)"),
-    "WEB_CONCURRENCY": ("1", "Container: gunicorn workers; more than 1 only with REDIS_URL (one shared collector)"),
-    "COLLECTOR_LEASE_SECONDS": ("15", "With REDIS_URL: lease of the one collector; another takes over within it"),
+    "WEB_CONCURRENCY": (
+        "1",
+        "Container: gunicorn workers; more than 1 only with REDIS_URL (one shared collector)",
+    ),
+    "COLLECTOR_LEASE_SECONDS": (
+        "15",
+        "With REDIS_URL: lease of the one collector; another takes over within it",
+    ),
     "PROBLEM_UTILISATION_PERCENT": ("80", "Problem 'congested': rx or tx at or above this % of port speed"),
     "PROBLEM_FLAPS_24H": ("3", "Problem 'flapping': at least this many port up/down changes in 24 h"),
     "PROBLEM_LOSS_PERCENT": ("2", "Problem 'path_degraded': VPN peer path loss at or above this %"),

@@ -109,7 +109,9 @@ def test_unknown_ids_cost_no_mist_call(client, demo_app, port):
     for i in range(250):
         unknown = str(uuid.UUID(int=i + 1000))
         statuses.append(client.get(f"/api/gateway/{unknown}/port/ge-0/0/0/traffic").status_code)
-        statuses.append(client.get(f"/api/gateway/{unknown}/vpn_peers", query_string={"mac": "0011223344ff"}).status_code)
+        statuses.append(
+            client.get(f"/api/gateway/{unknown}/vpn_peers", query_string={"mac": "0011223344ff"}).status_code
+        )
         statuses.append(client.get(_url(gateway, {"name": f"ge-9/9/{i % 100}"})).status_code)
         statuses.append(client.get(_url(gateway, wan_port), query_string={"site_id": other_site}).status_code)
     assert statuses == [404] * 1000

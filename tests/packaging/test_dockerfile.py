@@ -124,7 +124,15 @@ def test_dockerignore_keeps_secrets_and_clutter_out_and_the_app_in():
         "x/__pycache__/a.pyc",
     ):
         assert _dockerignored(name, patterns), f"{name} would be sent into the image"
-    needed = ["requirements.txt", "app.py", "templates", "static", "mist_simulator", "circuitstats", "LICENSE"]
+    needed = [
+        "requirements.txt",
+        "app.py",
+        "templates",
+        "static",
+        "mist_simulator",
+        "circuitstats",
+        "LICENSE",
+    ]
     needed += [p.name for p in REPO.glob("*.py")]
     for name in needed:
         assert not _dockerignored(name, patterns), f".dockerignore leaves {name} out of the image"

@@ -80,7 +80,9 @@ def test_two_processes_one_collector_and_takeover_without_a_blank_page(redis_ser
             thread.start()
         for thread in threads:
             thread.join()
-        assert all(a["success"] for a in answers.values()), [a for a in answers.values() if not a["success"]][:1]
+        assert all(a["success"] for a in answers.values()), [a for a in answers.values() if not a["success"]][
+            :1
+        ]
         assert len({a["version"] for a in answers.values()}) == 1, "every answer is the same snapshot"
         status_a, status_b = _status(base_a), _status(base_b)
         assert status_a["holder"] == status_b["holder"]
