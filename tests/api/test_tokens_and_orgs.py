@@ -123,8 +123,12 @@ def test_not_configured_explains_and_health_answers(tmp_path):
 
 
 def _cold_gateway_calls(gateways: int) -> tuple[int, dict]:
-    app = create_app({"demo": True, "demo_gateways": gateways, "demo_seed": 11, "enrich_start_delay": 3600.0})
+    app = create_app(
+        {"demo": True, "demo_gateways": gateways, "demo_seed": 11, "enrich_start_delay": 3600.0,
+         "extra": {"collector_autostart": False}}
+    )  # fmt: skip
     sim = simulator_of(app)
+    collect(app)  # one whole collection: the table, then the first events read
     response = app.test_client().get("/api/gateways")
     assert response.status_code == 200
     assert len(response.get_json()["data"]["gateways"]) == gateways
