@@ -9,6 +9,7 @@ re-publishes the previous rows marked stale with the real cause, so the page nev
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -285,7 +286,23 @@ class Collector:
         return [self.collect(org_id) for org_id in self.wanted_orgs()]
 
     def collect(self, org_id: str) -> Snapshot | None:
-        """One collection of one org -> one published snapshot (fresh, or the previous one stale)."""
+        """One collection of one org -> one published snapshot (fresh, or the previous one stale).
+
+        Python's cyclic garbage collector is paused while the collection runs: it allocates
+        hundreds of thousands of objects (rows, parsed pages), and every threshold crossing would
+        otherwise scan the whole heap (both snapshots included) again, which tripled the time to
+        shape a page in profiles. The rows hold no reference cycles; one collection runs after.
+        """
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._collect(org_id)
+        finally:
+            if was_enabled:
+                gc.enable()
+            gc.collect()
+
+    def _collect(self, org_id: str) -> Snapshot | None:
         state = self._state(org_id)
         with self._collect_lock:
             started = self.clock()
