@@ -185,7 +185,7 @@ class Collector:
             self.is_holder = False
 
     def _run(self) -> None:
-        tick = max(0.2, min(2.0, (self.lease.ttl or 6.0) / 3))
+        tick = max(0.2, min(2.0, (self.lease.ttl or 6.0) / 3, self.interval))
         while not self._stop.is_set():
             try:
                 self.is_holder = self.lease.acquire_or_renew()
@@ -291,7 +291,7 @@ class Collector:
         Python's cyclic garbage collector is paused while the collection runs: it allocates
         hundreds of thousands of objects (rows, parsed pages), and every threshold crossing would
         otherwise scan the whole heap (both snapshots included) again, which tripled the time to
-        shape a page in profiles. The rows hold no reference cycles; one collection runs after.
+        shape a page in profiles. The rows hold no reference cycles; the collector resumes after.
         """
         was_enabled = gc.isenabled()
         gc.disable()
@@ -300,7 +300,6 @@ class Collector:
         finally:
             if was_enabled:
                 gc.enable()
-            gc.collect()
 
     def _collect(self, org_id: str) -> Snapshot | None:
         state = self._state(org_id)
