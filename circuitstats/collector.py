@@ -99,7 +99,8 @@ class Reference:
             self.failures += 1
             self.error = str(exc)
             self.next_try = now + min(MAX_RETRY, FIRST_RETRY * 2 ** (self.failures - 1))
-            log.warning("reference data kept from %s: %s", self.as_of, exc)
+            kept = "the last good answer kept" if self.value is not None else "nothing read yet"
+            log.warning("reference data: %s, retry in %.0f s: %s", kept, self.next_try - now, exc)
             return
         self.value, self.as_of, self.error, self.failures = value, now, None, 0
         self.next_try = now + ttl
@@ -330,7 +331,7 @@ class Collector:
             self.durations = (self.durations + [seconds])[-50:]
             for observe in self.observers:
                 observe(seconds)
-            circuits_release_memory()
+            release_freed_memory()
             return snapshot
 
     def _failed(self, state: OrgState, exc: Exception) -> Snapshot | None:
@@ -632,7 +633,7 @@ def gateway_peers(stats: list) -> dict[str, list[dict]]:
     return peers
 
 
-def circuits_release_memory() -> None:
+def release_freed_memory() -> None:
     """Hand memory freed after a big table build back to the OS (glibc keeps it otherwise)."""
     import ctypes
 

@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import circuits
 from circuitstats.redis_link import RedisLink
 
 log = logging.getLogger(__name__)
@@ -72,13 +73,11 @@ class Snapshot:
 
     def data(self, gateways: list[dict]) -> dict:
         """The ``data`` part of a /api/gateways answer for these rows (all of them, or a filter)."""
-        from circuits import summarize  # local: circuits is pure and heavy to read, not to import
-
         filtered = gateways is not self.gateways
         return {
             "gateways": gateways,
             "summary": self.summary,
-            "filtered_summary": summarize(gateways) if filtered else self.summary,
+            "filtered_summary": circuits.summarize(gateways) if filtered else self.summary,
             "incomplete": self.incomplete,
             "enrichment": self.enrichment,
         }
@@ -115,15 +114,7 @@ class Snapshot:
     def peer_paths(self, gateway_id: str) -> list[dict]:
         """One gateway's VPN peer paths (kept as compact JSON per gateway: 4x smaller than dicts)."""
         raw = self.peers.get(gateway_id)
-        if raw is None:
-            return []
-        return json.loads(raw) if isinstance(raw, bytes | str) else raw
-
-    def port(self, gateway_id: str, port_name: str) -> dict | None:
-        row = self.index.get(gateway_id)
-        if row is None:
-            return None
-        return next((p for p in row["ports"] if p["name"] == port_name), None)
+        return json.loads(raw) if raw is not None else []
 
 
 def gzip_json(envelope: dict, data: dict, big: str) -> tuple[bytes, str]:
@@ -192,7 +183,6 @@ class MemorySnapshotStore:
         self._versions: dict[str, int] = {}
         self._meta: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self.changed = threading.Condition(self._lock)
 
     def next_version(self, org_id: str) -> int:
         with self._lock:
@@ -203,16 +193,9 @@ class MemorySnapshotStore:
         """Swap the pointer: readers see the old or the new snapshot, never a mix."""
         with self._lock:
             self._current[snapshot.org_id] = snapshot
-            self.changed.notify_all()
 
     def current(self, org_id: str) -> Snapshot | None:
         return self._current.get(org_id)
-
-    def wait_for(self, org_id: str, timeout: float) -> Snapshot | None:
-        """The current snapshot, waiting up to ``timeout`` s for the first one to be published."""
-        with self._lock:
-            self.changed.wait_for(lambda: org_id in self._current, timeout=timeout)
-            return self._current.get(org_id)
 
     def put_meta(self, name: str, value: Any) -> None:
         """Small shared documents: the orgs the tokens see, the collector's status, wanted orgs."""
@@ -329,16 +312,6 @@ class RedisSnapshotStore(MemorySnapshotStore):
                 return local
             MemorySnapshotStore.publish(self, loaded)
             return loaded
-
-    def wait_for(self, org_id: str, timeout: float) -> Snapshot | None:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.current(org_id)
-            if found is not None or time.monotonic() >= deadline:
-                return found
-            time.sleep(0.1)
 
     def _load(self, org_id: str, version: int) -> Snapshot | None:
         raw = self.link.run(lambda c: c.hgetall(self._key(org_id, str(version))))

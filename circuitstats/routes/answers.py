@@ -5,9 +5,10 @@ from __future__ import annotations
 import gzip
 import time
 
-from flask import Response, current_app, json, request
+from flask import Response, current_app, request
 
 import csv_export
+from circuitstats import validate
 from circuitstats.snapshot import Snapshot, dumps
 
 
@@ -21,7 +22,7 @@ def json_response(body: dict, status: int = 200) -> Response:
     try:
         payload = dumps(body)
     except ValueError:  # a non-finite number slipped through shaping: never send invalid JSON
-        payload = json.dumps(body).replace("NaN", "null").replace("Infinity", "null").encode()
+        payload = dumps(validate.json_safe(body))
     return Response(payload, status=status, mimetype="application/json")
 
 

@@ -31,14 +31,14 @@ def _traffic(gateway_id: str, port_id: str):
     window, site_id = window_param(), uuid_param("site_id")
     snapshot = current_snapshot()
     series, as_of = need_runtime().details.traffic(snapshot, gateway_id, port_id, site_id, window)
-    return snapshot, series, as_of, window
+    return snapshot, series, as_of, window, f"{gateway_id}|{port_id}"
 
 
 @details.get("/api/gateway/<gateway_id>/port/<path:port_id>/traffic")
 def port_traffic(gateway_id, port_id):
     """The chart's series, with the port's down intervals (from device events) inside its window."""
-    snapshot, series, as_of, _ = _traffic(gateway_id, port_id)
-    history = snapshot.history.get(f"{check_uuid('gateway_id', gateway_id)}|{port_id}") or {}
+    snapshot, series, as_of, _, port_key = _traffic(gateway_id, port_id)
+    history = snapshot.history.get(port_key) or {}
     start = series["timestamps"][0] if series.get("timestamps") else None
     series = {**series, "down_intervals": down_intervals_since(history.get("down_intervals"), start)}
     return from_snapshot(snapshot, series, as_of=as_of, stale=False, stale_reason=None)
@@ -53,6 +53,6 @@ def down_intervals_since(intervals, start) -> list[list]:
 
 @details.get("/api/gateway/<gateway_id>/port/<path:port_id>/traffic.csv")
 def port_traffic_csv(gateway_id, port_id):
-    _, series, _, window = _traffic(gateway_id, port_id)
+    _, series, _, window, _ = _traffic(gateway_id, port_id)
     safe_port = re.sub(r"[^A-Za-z0-9]+", "-", port_id)
     return csv_download(csv_export.traffic_csv(series), f"mist_traffic_{safe_port}_{window}")

@@ -53,7 +53,7 @@ def current_snapshot() -> Snapshot:
     if snapshot is None:
         rt.collector.wake()
         rt.collector.wait_first(org_id, FIRST_SNAPSHOT_WAIT)
-        snapshot = rt.store.wait_for(org_id, 0.5)
+        snapshot = rt.store.current(org_id)
     if snapshot is None:
         raise rt.collector.not_ready(org_id)
     return snapshot
