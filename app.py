@@ -2,8 +2,8 @@
 
 ``create_app(config)`` builds the runtime (collector, snapshot store, details service) from the
 environment, registers the blueprints of ``circuitstats.routes`` and ``/metrics``, and starts the
-collector; the module-level ``app`` is what ``gunicorn app:app`` serves; ``python app.py [--demo]
-[--port N]`` runs the dev server.
+collector. The module attribute ``app`` (built on first access) is what ``gunicorn app:app``
+serves; ``python app.py [--demo] [--port N]`` runs the dev server.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 import atexit
 import logging
 import os
+import threading
 
 from dotenv import load_dotenv
 from flask import Flask, Response, request
@@ -110,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     if runtime.collector is not None:
         runtime.collector.observers.append(collection_metrics.observe_collection)
+        runtime.collector.observers.append(metrics.exposition.refresh)
         # Every worker exports the collecting process's histogram (shared through the status).
         runtime.collector.status_extras["collection_histogram"] = collection_metrics.state
         if runtime.settings.extra.get("collector_autostart", True):
@@ -145,8 +147,25 @@ def main(argv: list[str] | None = None) -> None:
     application.run(host=args.host, port=port, threaded=True, debug=False)
 
 
-if __name__ != "__main__":
-    app = create_app()
+_served_app: Flask | None = None
+_served_app_lock = threading.Lock()
+
+
+def __getattr__(name: str) -> Flask:
+    """``app.app``, what ``gunicorn app:app`` serves, built on first access.
+
+    Built lazily rather than at import so that importing ``create_app`` (tests, the benchmark's
+    app module) does not build a second app from the environment, with a collector of its own
+    spending Mist calls in the same process.
+    """
+    global _served_app
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _served_app_lock:
+        if _served_app is None:
+            _served_app = create_app()
+        return _served_app
+
 
 if __name__ == "__main__":
     main()

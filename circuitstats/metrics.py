@@ -19,8 +19,9 @@ as ``mistcircuitstats_snapshot_timestamp_seconds`` (epoch of the collection), wh
 ``MistCircuitStatsSnapshotOld`` alert watches.
 
 Cost: rendering 10,000 gateways takes seconds, so the snapshot's families are rendered (and gzipped)
-once per snapshot version, in the background, and reused until the collector publishes the next
-one; only the few app families (snapshot age, cool-downs, calls, durations) are rendered per scrape.
+once per snapshot version, in a forked child process, and reused until the collector publishes the
+next one; only the few app families (snapshot age, cool-downs, calls, durations) are rendered per
+scrape (see ``MetricsExposition``).
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from __future__ import annotations
 import gzip
 import logging
 import math
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -45,6 +48,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
+from .forked import run_forked
 from .snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -134,52 +138,19 @@ def _availability_ratio(history: dict) -> float | None:
     return ratio if ratio is not None and 0 <= ratio <= 1 else None
 
 
-class _FamilyBuilder:
-    """Metric families being filled, skipping a label set already seen in a family.
-
-    Two rows with the same identity (a gateway without id twice, a port listed twice) would make the
-    exposition invalid (duplicate series); the first one wins.
-    """
-
-    def __init__(self) -> None:
-        self.families: dict[str, Metric] = {}
-        self._seen: dict[str, set[tuple[str, ...]]] = {}
-
-    def add(self, family: Metric) -> Metric:
-        self.families[family.name] = family
-        self._seen[family.name] = set()
-        return family
-
-    def sample(self, name: str, labels: tuple[str, ...], value: float | None) -> None:
-        if value is None:
-            return
-        seen = self._seen[name]
-        if labels in seen:
-            return
-        seen.add(labels)
-        self.families[name].add_metric(list(labels), value)
-
-
 def _gauge(name: str, doc: str, labels: Iterable[str], unit: str = "") -> GaugeMetricFamily:
     return GaugeMetricFamily(name, doc, labels=list(labels), unit=unit)
 
 
-def snapshot_families(*snapshots: Snapshot) -> list[Metric]:
-    """Every WAN circuit metric family of these snapshots (pure: the same snapshots give the same text).
-
-    One family per name whatever the number of orgs (a second TYPE line would be invalid); the
-    ``org`` label tells the orgs apart.
-    """
-    out = _FamilyBuilder()
-    gateway_families = [
+def _circuit_families() -> dict[str, Metric]:
+    """The empty WAN circuit families, by sample name (counters' samples end in ``_total``)."""
+    families = [
         _gauge(
             "mist_gateway_connected",
             "1 when Mist reports the gateway connected, 0 otherwise.",
             GATEWAY_LABELS,
         ),
         _gauge("mist_gateway_uptime_seconds", "Gateway uptime as Mist reports it.", GATEWAY_LABELS),
-    ]
-    port_families = [
         _gauge("mist_wan_port_up", "1 when the WAN port's link is up, 0 when down.", PORT_LABELS),
         _gauge("mist_wan_port_enabled", "1 when the WAN port is enabled in its configuration.", PORT_LABELS),
         _gauge(
@@ -222,50 +193,94 @@ def snapshot_families(*snapshots: Snapshot) -> list[Metric]:
             PORT_LABELS,
         ),
     ]
-    for family in (*gateway_families, *port_families):
-        out.add(family)
+    return {
+        family.name + ("_total" if family.type == "counter" else ""): family for family in families
+    }
 
+
+class _CircuitSamples:
+    """Fills the circuit families, one label set per gateway and per port shared by its samples.
+
+    Why not ``add_metric``: it builds a new label dict per sample, and with ~290,000 samples at
+    10,000 gateways that was a third of the render. ``Metric.add_sample`` takes the dict as given,
+    so the ~10 samples of a port share one (the library only reads it, and escapes its values).
+    Two rows with the same identity (a gateway without id twice, a port listed twice) would make the
+    exposition invalid (duplicate series): the first one wins.
+    """
+
+    def __init__(self) -> None:
+        self.families = _circuit_families()
+        self._seen_gateways: set[tuple[str, ...]] = set()
+        self._seen_ports: set[tuple[str, ...]] = set()
+
+    def add(self, name: str, labels: dict[str, str], value: float | None) -> None:
+        if value is not None:
+            self.families[name].add_sample(name, labels, value)
+
+    def gateway_labels(self, identity: tuple[str, ...]) -> dict[str, str] | None:
+        """The label dict of a gateway seen for the first time, else None."""
+        if identity in self._seen_gateways:
+            return None
+        self._seen_gateways.add(identity)
+        return dict(zip(GATEWAY_LABELS, identity, strict=True))
+
+    def port_labels(self, identity: tuple[str, ...]) -> dict[str, str] | None:
+        """The label dict of a port seen for the first time, else None."""
+        if identity in self._seen_ports:
+            return None
+        self._seen_ports.add(identity)
+        return dict(zip(PORT_LABELS, identity, strict=True))
+
+
+def snapshot_families(*snapshots: Snapshot) -> list[Metric]:
+    """Every WAN circuit metric family of these snapshots (pure: the same snapshots give the same text).
+
+    One family per name whatever the number of orgs (a second TYPE line would be invalid); the
+    ``org`` label tells the orgs apart.
+    """
+    out = _CircuitSamples()
     for snapshot in snapshots:
         _add_snapshot(out, snapshot)
     return list(out.families.values())
 
 
-def _add_snapshot(out: _FamilyBuilder, snapshot: Snapshot) -> None:
+def _add_snapshot(out: _CircuitSamples, snapshot: Snapshot) -> None:
     org = _label(snapshot.org_name or snapshot.org_id)
     history = snapshot.history or {}
     for row in snapshot.gateways:
         gateway_id = _label(row.get("id"))
         gw = (org, _label(row.get("site_name")), _label(row.get("name")), gateway_id)
-        status = row.get("status")
-        out.sample("mist_gateway_connected", gw, None if status is None else float(status == "connected"))
-        out.sample("mist_gateway_uptime_seconds", gw, _number(row.get("uptime")))
+        labels = out.gateway_labels(gw)
+        if labels is not None:
+            status = row.get("status")
+            out.add("mist_gateway_connected", labels, None if status is None else float(status == "connected"))
+            out.add("mist_gateway_uptime_seconds", labels, _number(row.get("uptime")))
         for port in row.get("ports") or []:
             name = _label(port.get("name"))
-            labels = (*gw, name, _label(port.get("wan_name")))
-            out.sample("mist_wan_port_up", labels, _flag(port.get("up")))
-            out.sample("mist_wan_port_enabled", labels, _flag(port.get("enabled")))
-            out.sample(
-                "mist_wan_port_speed_bytes_per_second", labels, _scaled(port.get("speed"), MBPS_TO_BYTES)
-            )
-            out.sample("mist_wan_port_rx_bytes", labels, _number(port.get("rx_bytes")))
-            out.sample("mist_wan_port_tx_bytes", labels, _number(port.get("tx_bytes")))
-            out.sample(
-                "mist_wan_port_rx_bytes_per_second", labels, _scaled(port.get("rx_bps"), 1 / BITS_PER_BYTE)
-            )
-            out.sample(
-                "mist_wan_port_tx_bytes_per_second", labels, _scaled(port.get("tx_bps"), 1 / BITS_PER_BYTE)
-            )
-            out.sample("mist_wan_port_last_flap_timestamp_seconds", labels, _number(port.get("last_flapped")))
-            up, total = _number(port.get("peers_up")), _number(port.get("peers_total"))
-            if up is not None and total is not None and 0 <= up <= total:
-                out.sample("mist_wan_port_peer_paths", (*labels, "up"), up)
-                out.sample("mist_wan_port_peer_paths", (*labels, "down"), total - up)
-            # The rows carry each port's flap counts and availability; the snapshot's history
-            # holds only the ports that had events (down intervals), so it is the fallback.
-            port_history = history.get(f"{gateway_id}|{name}") or port
-            if isinstance(port_history, dict):
-                out.sample("mist_wan_port_flaps_24h", labels, _number(port_history.get("flaps_24h")))
-                out.sample("mist_wan_port_availability_ratio_7d", labels, _availability_ratio(port_history))
+            labels = out.port_labels((*gw, name, _label(port.get("wan_name"))))
+            if labels is not None:
+                _add_port(out, labels, port, history.get(f"{gateway_id}|{name}"))
+
+
+def _add_port(out: _CircuitSamples, labels: dict[str, str], port: dict, history: Any) -> None:
+    out.add("mist_wan_port_up", labels, _flag(port.get("up")))
+    out.add("mist_wan_port_enabled", labels, _flag(port.get("enabled")))
+    out.add("mist_wan_port_speed_bytes_per_second", labels, _scaled(port.get("speed"), MBPS_TO_BYTES))
+    out.add("mist_wan_port_rx_bytes_total", labels, _number(port.get("rx_bytes")))
+    out.add("mist_wan_port_tx_bytes_total", labels, _number(port.get("tx_bytes")))
+    out.add("mist_wan_port_rx_bytes_per_second", labels, _scaled(port.get("rx_bps"), 1 / BITS_PER_BYTE))
+    out.add("mist_wan_port_tx_bytes_per_second", labels, _scaled(port.get("tx_bps"), 1 / BITS_PER_BYTE))
+    out.add("mist_wan_port_last_flap_timestamp_seconds", labels, _number(port.get("last_flapped")))
+    up, total = _number(port.get("peers_up")), _number(port.get("peers_total"))
+    if up is not None and total is not None and 0 <= up <= total:
+        out.add("mist_wan_port_peer_paths", {**labels, "state": "up"}, up)
+        out.add("mist_wan_port_peer_paths", {**labels, "state": "down"}, total - up)
+    # The rows carry each port's flap counts and availability; the snapshot's history holds only
+    # the ports that had events (down intervals), so it is the fallback.
+    counts = history or port
+    if isinstance(counts, dict):
+        out.add("mist_wan_port_flaps_24h", labels, _number(counts.get("flaps_24h")))
+        out.add("mist_wan_port_availability_ratio_7d", labels, _availability_ratio(counts))
 
 
 def snapshot_state_families(snapshots: Iterable[Snapshot]) -> list[Metric]:
@@ -518,6 +533,22 @@ def _render(produce: Callable[[], Iterable[Metric]]) -> bytes:
     return generate_latest(registry)
 
 
+def _render_gzip(snapshots: list[Snapshot]) -> bytes:
+    """The circuit families of ``snapshots``: 8 bytes of plain-text size, then the gzipped text.
+
+    Rendered and compressed one family at a time, so the whole text (56 MB at 10,000 gateways)
+    never exists at once; the gzip stream is the same as compressing the concatenation.
+    """
+    compressor = zlib.compressobj(5, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: gzip framing
+    size, parts = 0, []
+    for family in snapshot_families(*snapshots):
+        plain = _render(lambda family=family: [family])
+        size += len(plain)
+        parts.append(compressor.compress(plain))
+    parts.append(compressor.flush())
+    return struct.pack("!Q", size) + b"".join(parts)
+
+
 @dataclass(frozen=True)
 class RenderedSnapshots:
     """The circuit families of one set of snapshot versions as gzipped text exposition."""
@@ -526,7 +557,8 @@ class RenderedSnapshots:
     snapshots: tuple[Snapshot, ...]
     body_gzip: bytes
     size: int  # bytes of the uncompressed text
-    seconds: float  # time the render took
+    seconds: float  # wall time the render took
+    child_private_kb: int  # memory of its own the render child used (0 when rendered in this process)
 
 
 class _RenderJob:
@@ -542,12 +574,16 @@ def _versions_key(snapshots: Iterable[Snapshot]) -> tuple:
 class MetricsExposition:
     """The /metrics body: the circuit part rendered once per snapshot version + the app part now.
 
-    Rendering every circuit of 10,000 gateways takes seconds, so it happens once per snapshot
-    version, off the scrape's critical path when possible: a scrape that finds a new version starts
-    its render and waits at most ``wait_seconds`` for it; if the render is still running, the scrape
-    is answered from the previous version (with that version's timestamp, so the age stays true), or
-    with the app's own metrics only when no version was rendered yet.
-    The collector may call ``prepare()`` right after publishing to render in its own thread.
+    Rendering every circuit of 10,000 gateways takes seconds of pure Python (the library formats
+    each of ~290,000 samples), so it happens once per snapshot version, in a forked child process
+    (``circuitstats.forked``): the web process's GIL stays free for requests and the render uses
+    the other core. A scrape that finds a new version starts its render and waits at most
+    ``wait_seconds`` for it; if the render is still running, the scrape is answered from the
+    previous version (with that version's timestamp, so the age stays true), or with the app's own
+    metrics only when no version was rendered yet (the first seconds after the first snapshot).
+    Once anyone has scraped, ``refresh()`` (called by the collector after each publish) starts the
+    next render at once, so a scrape rarely finds a version unrendered; an app nobody scrapes never
+    renders.
 
     Only the gzipped text is kept (Prometheus always asks for gzip); a client that does not accept
     gzip gets it decompressed. Both parts are text exposition with disjoint family names, so their
@@ -562,6 +598,7 @@ class MetricsExposition:
         collection_metrics: CollectionMetrics | None = None,
         clock: Callable[[], float] = time.time,
         wait_seconds: float = 0.25,
+        fork: bool = True,
     ) -> None:
         self.snapshots = snapshots
         self.observer = None
@@ -571,15 +608,27 @@ class MetricsExposition:
         self.collection_metrics = collection_metrics
         self.app_collector = AppStatusCollector(snapshots, collector, collection_metrics, clock)
         self.wait_seconds = wait_seconds
+        self.fork = fork
         self.renders = 0  # how many times the circuit part was rendered (tests check the caching)
+        self.scraped = False
         self._rendered: RenderedSnapshots | None = None
         self._job: _RenderJob | None = None
         self._lock = threading.Lock()
 
     def prepare(self) -> RenderedSnapshots | None:
-        """Render the current snapshots now (blocking) unless done already; for the collector's thread."""
+        """Render the current snapshots now (blocking) unless done already (benchmarks, tests)."""
         current = current_snapshots(self.snapshots)
         return self._rendered_for(current, wait=None) if current else None
+
+    def refresh(self, *_: Any) -> None:
+        """Start rendering the current snapshots in the background, if anyone has scraped yet.
+
+        Shaped as a collector observer (it ignores the collection's duration).
+        """
+        if self.scraped:
+            current = current_snapshots(self.snapshots)
+            if current:
+                self._rendered_for(current, wait=0)
 
     def _rendered_for(self, snapshots: list[Snapshot], wait: float | None) -> RenderedSnapshots | None:
         key = _versions_key(snapshots)
@@ -596,18 +645,19 @@ class MetricsExposition:
         if job.done.wait(wait):
             with self._lock:
                 return self._rendered
-        # The previous versions while the new ones render; right after a start (nothing rendered
-        # yet: seconds at 10,000 gateways) the scrape carries only the app's own metrics, so no
-        # scrape ever waits longer than ``wait_seconds`` for the circuits.
         return rendered
 
     def _render_job(self, job: _RenderJob, snapshots: list[Snapshot]) -> None:
         try:
             started = time.perf_counter()
-            plain = _render(lambda: snapshot_families(*snapshots))
-            zipped = gzip.compress(plain, compresslevel=5)
+            if self.fork:
+                child = run_forked(lambda: _render_gzip(snapshots))
+                framed, private_kb = child.data, child.private_kb
+            else:
+                framed, private_kb = _render_gzip(snapshots), 0
+            (size,) = struct.unpack("!Q", framed[:8])
             rendered = RenderedSnapshots(
-                job.key, tuple(snapshots), zipped, len(plain), time.perf_counter() - started
+                job.key, tuple(snapshots), framed[8:], size, time.perf_counter() - started, private_kb
             )
             with self._lock:
                 self.renders += 1
@@ -623,6 +673,7 @@ class MetricsExposition:
 
     def body_gzip(self) -> bytes:
         """The whole exposition, gzipped."""
+        self.scraped = True
         current = current_snapshots(self.snapshots)
         if self.observer is not None:
             self.observer.saw(current)
@@ -656,7 +707,8 @@ def metrics_blueprint(
     ``collection_metrics``: the ``CollectionMetrics`` the collector observes (append its
     ``observe_collection`` to the collector's observers); without one, durations are taken from each
     new snapshot's ``collection_seconds`` as scrapes see it. The exposition is reachable as
-    ``blueprint.exposition`` (its ``prepare()`` pre-renders freshly published snapshots).
+    ``blueprint.exposition``: append its ``refresh`` to the collector's observers so each new
+    snapshot is rendered as soon as it is published; ``prepare()`` renders and waits (benchmarks).
     """
     exposition = MetricsExposition(snapshots, collector, collection_metrics)
     blueprint = Blueprint("metrics", __name__)

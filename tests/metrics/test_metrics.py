@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import threading
 import time
 
@@ -298,16 +299,22 @@ def test_circuit_part_rendered_once_per_snapshot_version():
     assert exposition.renders == 2
 
 
-def test_a_slow_render_serves_the_previous_version_with_its_own_timestamp(monkeypatch):
-    """A new snapshot whose render is still running must not stall the scrape past wait_seconds."""
+def test_a_slow_render_serves_the_previous_version_with_its_own_timestamp(monkeypatch, tmp_path):
+    """A new snapshot whose render is still running must not stall the scrape past wait_seconds.
+
+    The render runs in a forked child, so it is held back by a file (a threading.Event set in this
+    process would never reach the child).
+    """
     store = OneOrgStore(snapshot([gateway([port()])], as_of=1000.0))
     exposition = MetricsExposition(store, wait_seconds=0.05)
     exposition.body()
-    release = threading.Event()
+    release = tmp_path / "release"
     real = metrics_module.snapshot_families
 
     def slow(*snapshots):
-        release.wait(10)
+        deadline = time.monotonic() + 10
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         return real(*snapshots)
 
     monkeypatch.setattr(metrics_module, "snapshot_families", slow)
@@ -317,13 +324,64 @@ def test_a_slow_render_serves_the_previous_version_with_its_own_timestamp(monkey
     assert time.perf_counter() - started < 2
     assert only(samples, "mist_wan_port_up") == 1.0  # previous version's rows ...
     assert only(samples, "mistcircuitstats_snapshot_timestamp_seconds") == 1000.0  # ... and its age
-    release.set()
+    release.touch()
     deadline = time.monotonic() + 10
     while exposition.renders < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     samples = parse(exposition.body())
     assert only(samples, "mist_wan_port_up") == 0.0
     assert only(samples, "mistcircuitstats_snapshot_timestamp_seconds") == 2000.0
+
+
+def test_render_runs_in_a_child_process_and_matches_the_in_process_render(tmp_path, monkeypatch):
+    """The forked render gives the same text as rendering here, and really runs in another process."""
+    pids = tmp_path / "pids"
+    real = metrics_module.snapshot_families
+
+    def recording(*snapshots):
+        with open(pids, "a", encoding="ascii") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(*snapshots)
+
+    monkeypatch.setattr(metrics_module, "snapshot_families", recording)
+    rows = [gateway([port(), port(name="ge-0/0/1", up=False)], id="gw-2", name="b")]
+    forked = MetricsExposition(OneOrgStore(snapshot(rows))).body()
+    here = MetricsExposition(OneOrgStore(snapshot(rows)), fork=False).body()
+    assert forked == here
+    assert b"mist_wan_port_up{" in forked
+    recorded = pids.read_text(encoding="ascii").split()
+    assert len(recorded) == 2 and recorded[0] != str(os.getpid()) and recorded[1] == str(os.getpid())
+
+
+def test_a_failing_render_child_leaves_the_app_metrics_and_a_later_render_recovers(monkeypatch):
+    store = OneOrgStore(snapshot([gateway([port()])]))
+    exposition = MetricsExposition(store)
+    real = metrics_module.snapshot_families
+    monkeypatch.setattr(metrics_module, "snapshot_families", lambda *s: os._exit(3))
+    samples = parse(exposition.body())
+    assert "mist_wan_port_up" not in samples
+    assert "mistcircuitstats_snapshot_timestamp_seconds" not in samples  # no age for circuits not served
+    assert "mistcircuitstats_collection_duration_seconds_count" in samples  # the app's own metrics
+    monkeypatch.setattr(metrics_module, "snapshot_families", real)
+    store.bump()
+    assert only(parse(exposition.body()), "mist_wan_port_up") == 1.0
+
+
+def test_refresh_renders_a_new_version_before_the_next_scrape_once_scraped():
+    store = OneOrgStore(snapshot([gateway([port()])]))
+    exposition = MetricsExposition(store)
+    exposition.refresh(1.0)
+    assert exposition.renders == 0  # nobody scrapes: nothing is rendered
+    exposition.body()
+    assert exposition.renders == 1
+    store.bump(gateways=[gateway([port(up=False)])])
+    exposition.refresh(1.0)
+    deadline = time.monotonic() + 10
+    while exposition.renders < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert exposition.renders == 2  # rendered without a scrape asking for it
+    assert only(parse(exposition.body()), "mist_wan_port_up") == 0.0
+    assert exposition.renders == 2
 
 
 def test_registry_collector_reads_the_store_at_collect_time():
