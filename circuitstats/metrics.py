@@ -193,9 +193,7 @@ def _circuit_families() -> dict[str, Metric]:
             PORT_LABELS,
         ),
     ]
-    return {
-        family.name + ("_total" if family.type == "counter" else ""): family for family in families
-    }
+    return {family.name + ("_total" if family.type == "counter" else ""): family for family in families}
 
 
 class _CircuitSamples:
@@ -253,7 +251,9 @@ def _add_snapshot(out: _CircuitSamples, snapshot: Snapshot) -> None:
         labels = out.gateway_labels(gw)
         if labels is not None:
             status = row.get("status")
-            out.add("mist_gateway_connected", labels, None if status is None else float(status == "connected"))
+            out.add(
+                "mist_gateway_connected", labels, None if status is None else float(status == "connected")
+            )
             out.add("mist_gateway_uptime_seconds", labels, _number(row.get("uptime")))
         for port in row.get("ports") or []:
             name = _label(port.get("name"))
@@ -699,6 +699,7 @@ def metrics_blueprint(
     snapshots: SnapshotSource,
     collector: StatusSource | None = None,
     collection_metrics: CollectionMetrics | None = None,
+    wait_seconds: float = 0.25,
 ) -> Blueprint:
     """Blueprint serving ``GET /metrics`` from the store's current snapshots and ``collector.status()``.
 
@@ -709,8 +710,9 @@ def metrics_blueprint(
     new snapshot's ``collection_seconds`` as scrapes see it. The exposition is reachable as
     ``blueprint.exposition``: append its ``refresh`` to the collector's observers so each new
     snapshot is rendered as soon as it is published; ``prepare()`` renders and waits (benchmarks).
+    ``wait_seconds``: how long a scrape waits for a render in progress (see ``MetricsExposition``).
     """
-    exposition = MetricsExposition(snapshots, collector, collection_metrics)
+    exposition = MetricsExposition(snapshots, collector, collection_metrics, wait_seconds=wait_seconds)
     blueprint = Blueprint("metrics", __name__)
 
     @blueprint.get("/metrics")

@@ -64,6 +64,11 @@ class StatusStub:
         return {"tokens": self.tokens, "upstream_calls_by_endpoint": self.calls}
 
 
+# How long a test scrape waits for the render child: the app waits 0.25 s, then serves without the
+# circuits; a loaded CI machine may need longer to fork and render, and the tests want the circuits.
+RENDER_WAIT = 30.0
+
+
 @pytest.fixture(scope="session")
 def demo40() -> Snapshot:
     """The 40-gateway demo org (seed 7), built once for the session; snapshots are immutable."""
@@ -76,7 +81,7 @@ def metrics_app():
 
     def build(store, status=None, collection_metrics: CollectionMetrics | None = None):
         app = Flask(__name__)
-        blueprint = metrics_blueprint(store, status, collection_metrics)
+        blueprint = metrics_blueprint(store, status, collection_metrics, wait_seconds=RENDER_WAIT)
         app.register_blueprint(blueprint)
         app.testing = True
         return app, blueprint

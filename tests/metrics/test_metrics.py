@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import threading
 import time
 
 import pytest
@@ -18,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from circuitstats import metrics as metrics_module
 from circuitstats.metrics import CollectionMetrics, MetricsExposition, SnapshotCollector
 from circuitstats.snapshot import Snapshot
-from tests.metrics.conftest import OneOrgStore, StatusStub
+from tests.metrics.conftest import RENDER_WAIT, OneOrgStore, StatusStub
 
 GW_ID = "0b7c1d2e-0000-4000-8000-000000000001"
 
@@ -99,7 +98,7 @@ def only(samples: dict, name: str, **labels) -> float:
 
 
 def scrape(store, status=None, **kwargs) -> dict:
-    return parse(MetricsExposition(store, status, **kwargs).body())
+    return parse(MetricsExposition(store, status, **{"wait_seconds": RENDER_WAIT, **kwargs}).body())
 
 
 def test_every_listed_metric_with_its_labels_and_base_units():
@@ -130,7 +129,11 @@ def test_every_listed_metric_with_its_labels_and_base_units():
 
 
 def test_counters_are_typed_counter_and_nothing_carries_a_timestamp():
-    body = MetricsExposition(OneOrgStore(snapshot([gateway([port()])]))).body().decode()
+    body = (
+        MetricsExposition(OneOrgStore(snapshot([gateway([port()])])), wait_seconds=RENDER_WAIT)
+        .body()
+        .decode()
+    )
     assert "# TYPE mist_wan_port_rx_bytes_total counter" in body
     assert "# TYPE mistcircuitstats_collection_duration_seconds histogram" in body
     assert "# TYPE mist_wan_port_up gauge" in body
@@ -220,7 +223,7 @@ def test_duplicate_rows_do_not_make_duplicate_series():
 def test_every_org_of_the_store_in_one_family_each():
     store = OneOrgStore(snapshot([gateway([port()])]))
     store.publish(snapshot([gateway([port()], id="other-gw")], org_id="org-2", org_name="Beta"))
-    body = MetricsExposition(store).body().decode()
+    body = MetricsExposition(store, wait_seconds=RENDER_WAIT).body().decode()
     assert body.count("# TYPE mist_wan_port_up gauge") == 1
     samples = parse(body)
     for name in ("mist_wan_port_up", "mistcircuitstats_snapshot_timestamp_seconds"):
@@ -279,7 +282,7 @@ def test_collection_histogram_buckets_are_cumulative():
 
 def test_without_a_histogram_each_new_snapshot_version_is_observed_once():
     store = OneOrgStore(snapshot([gateway([port()])], collection_seconds=2.0))
-    exposition = MetricsExposition(store)
+    exposition = MetricsExposition(store, wait_seconds=RENDER_WAIT)
     exposition.body()
     exposition.body()
     store.bump(collection_seconds=7.0)
@@ -290,7 +293,7 @@ def test_without_a_histogram_each_new_snapshot_version_is_observed_once():
 
 def test_circuit_part_rendered_once_per_snapshot_version():
     store = OneOrgStore(snapshot([gateway([port()])]))
-    exposition = MetricsExposition(store)
+    exposition = MetricsExposition(store, wait_seconds=RENDER_WAIT)
     for _ in range(5):
         exposition.body()
     assert exposition.renders == 1
@@ -307,7 +310,7 @@ def test_a_slow_render_serves_the_previous_version_with_its_own_timestamp(monkey
     """
     store = OneOrgStore(snapshot([gateway([port()])], as_of=1000.0))
     exposition = MetricsExposition(store, wait_seconds=0.05)
-    exposition.body()
+    exposition.prepare()  # the first version rendered, however long the fork takes here
     release = tmp_path / "release"
     real = metrics_module.snapshot_families
 
@@ -345,7 +348,7 @@ def test_render_runs_in_a_child_process_and_matches_the_in_process_render(tmp_pa
 
     monkeypatch.setattr(metrics_module, "snapshot_families", recording)
     rows = [gateway([port(), port(name="ge-0/0/1", up=False)], id="gw-2", name="b")]
-    forked = MetricsExposition(OneOrgStore(snapshot(rows))).body()
+    forked = MetricsExposition(OneOrgStore(snapshot(rows)), wait_seconds=RENDER_WAIT).body()
     here = MetricsExposition(OneOrgStore(snapshot(rows)), fork=False).body()
     assert forked == here
     assert b"mist_wan_port_up{" in forked
@@ -355,7 +358,7 @@ def test_render_runs_in_a_child_process_and_matches_the_in_process_render(tmp_pa
 
 def test_a_failing_render_child_leaves_the_app_metrics_and_a_later_render_recovers(monkeypatch):
     store = OneOrgStore(snapshot([gateway([port()])]))
-    exposition = MetricsExposition(store)
+    exposition = MetricsExposition(store, wait_seconds=RENDER_WAIT)
     real = metrics_module.snapshot_families
     monkeypatch.setattr(metrics_module, "snapshot_families", lambda *s: os._exit(3))
     samples = parse(exposition.body())
@@ -369,7 +372,7 @@ def test_a_failing_render_child_leaves_the_app_metrics_and_a_later_render_recove
 
 def test_refresh_renders_a_new_version_before_the_next_scrape_once_scraped():
     store = OneOrgStore(snapshot([gateway([port()])]))
-    exposition = MetricsExposition(store)
+    exposition = MetricsExposition(store, wait_seconds=RENDER_WAIT)
     exposition.refresh(1.0)
     assert exposition.renders == 0  # nobody scrapes: nothing is rendered
     exposition.body()

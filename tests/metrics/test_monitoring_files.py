@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from circuitstats.metrics import MetricsExposition
-from tests.metrics.conftest import OneOrgStore, StatusStub
+from tests.metrics.conftest import RENDER_WAIT, OneOrgStore, StatusStub
 
 REPO = Path(__file__).resolve().parents[2]
 MONITORING = REPO / "monitoring"
@@ -44,7 +44,7 @@ def test_promtool_check_metrics_passes_on_a_scrape_of_the_demo_org(promtool, dem
         tokens=[{"token": "abcd…wxyz", "cooling_until": None}],
         calls=[{"endpoint": "listOrgDevicesStats", "status": "200", "calls": 3}],
     )
-    body = MetricsExposition(OneOrgStore(demo40), status).body()
+    body = MetricsExposition(OneOrgStore(demo40), status, wait_seconds=RENDER_WAIT).body()
     assert b"mist_wan_port_peer_paths{" in body and b"mist_wan_port_flaps_24h{" in body
     result = run(promtool, "check", "metrics", stdin=body)
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
