@@ -396,8 +396,9 @@ class Collector:
 
             def shape_page(stats: list[dict]) -> tuple[list, dict]:
                 ref = reference_context()
+                # Unsorted: the rows of every page are sorted together below.
                 rows = circuits.build_gateway_rows(
-                    stats, [], [], [], [], ref["configs"], report, references=ref["index"]
+                    stats, [], [], [], [], ref["configs"], report, references=ref["index"], sort=False
                 )
                 state.progress["pages_done"] = state.progress.get("pages_done", 0) + 1
                 return rows, gateway_peers(stats)
@@ -628,8 +629,10 @@ def gateway_peers(stats: list) -> dict[str, list[dict]]:
         gateway_id = validate.uuid(stat.get("id")) if isinstance(stat, dict) else None
         if gateway_id is not None and gateway_id not in peers:
             # json_safe: a latency of 1e400 or a 400-digit int must not reach problems or strict JSON.
-            paths = keep_fields(validate.as_list(stat.get("vpn_peers")), "peers")
-            peers[gateway_id] = [validate.json_safe(path) for path in paths]
+            # One pass per path (keep_fields then json_safe, fused): 40,000 paths at 10,000 gateways.
+            fields = KEEP_FIELDS["peers"]
+            paths = validate.as_list(stat.get("vpn_peers"))
+            peers[gateway_id] = [validate.json_safe_fields(p, fields) for p in paths if isinstance(p, dict)]
     return peers
 
 
