@@ -437,7 +437,7 @@ class Collector:
             "gateways": rows,
             "peers": peers,
             "summary": circuits.summarize(rows),
-            "sites": circuits.site_rows(refs["raw_sites"]),
+            "sites": refs["site_rows"],
             "incomplete": incomplete,
             "enrichment": self.enricher.status(org_id) if self.enricher else {},
         }
@@ -502,6 +502,9 @@ class Collector:
                 incomplete.append({"source": kind, "got": len(ref.value), "total": None, "why": why})
             refs[kind] = ref.value or []
         refs["raw_sites"] = refs["sites"]
+        # /api/sites rows, shaped here while the first stats page is still on its way rather than
+        # after the last one (12,000 sites: 50 ms more before the first snapshot otherwise).
+        refs["site_rows"] = circuits.site_rows(refs["raw_sites"])
         refs["sites"] = self._sites_with_vars(state.org_id, refs["sites"])
         refs["configs"] = self.enricher.known_configs(state.org_id) if self.enricher else {}
         refs["index"] = circuits.References.build(
