@@ -176,4 +176,3 @@ def json_safe_fields(item: dict, fields: tuple[str, ...]) -> dict:
             else:
                 safe[key] = json_safe(value, 1)
     return safe
-

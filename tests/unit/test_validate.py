@@ -134,7 +134,6 @@ def test_json_safe_fields_equals_json_safe_of_the_picked_fields():
     json.dumps(validate.json_safe_fields(item, fields), allow_nan=False)
 
 
-
 def test_number_treats_int_and_float_subclasses_as_numbers():
     class Count(int):
         pass
