@@ -396,8 +396,9 @@ class Collector:
 
             def shape_page(stats: list[dict]) -> tuple[list, dict]:
                 ref = reference_context()
+                # Unsorted: the rows of every page are sorted together below.
                 rows = circuits.build_gateway_rows(
-                    stats, [], [], [], [], ref["configs"], report, references=ref["index"]
+                    stats, [], [], [], [], ref["configs"], report, references=ref["index"], sort=False
                 )
                 state.progress["pages_done"] = state.progress.get("pages_done", 0) + 1
                 return rows, gateway_peers(stats)
@@ -436,7 +437,7 @@ class Collector:
             "gateways": rows,
             "peers": peers,
             "summary": circuits.summarize(rows),
-            "sites": circuits.site_rows(refs["raw_sites"]),
+            "sites": refs["site_rows"],
             "incomplete": incomplete,
             "enrichment": self.enricher.status(org_id) if self.enricher else {},
         }
@@ -501,6 +502,9 @@ class Collector:
                 incomplete.append({"source": kind, "got": len(ref.value), "total": None, "why": why})
             refs[kind] = ref.value or []
         refs["raw_sites"] = refs["sites"]
+        # /api/sites rows, shaped here while the first stats page is still on its way rather than
+        # after the last one (12,000 sites: 50 ms more before the first snapshot otherwise).
+        refs["site_rows"] = circuits.site_rows(refs["raw_sites"])
         refs["sites"] = self._sites_with_vars(state.org_id, refs["sites"])
         refs["configs"] = self.enricher.known_configs(state.org_id) if self.enricher else {}
         refs["index"] = circuits.References.build(
@@ -628,8 +632,10 @@ def gateway_peers(stats: list) -> dict[str, list[dict]]:
         gateway_id = validate.uuid(stat.get("id")) if isinstance(stat, dict) else None
         if gateway_id is not None and gateway_id not in peers:
             # json_safe: a latency of 1e400 or a 400-digit int must not reach problems or strict JSON.
-            paths = keep_fields(validate.as_list(stat.get("vpn_peers")), "peers")
-            peers[gateway_id] = [validate.json_safe(path) for path in paths]
+            # One pass per path (keep_fields then json_safe, fused): 40,000 paths at 10,000 gateways.
+            fields = KEEP_FIELDS["peers"]
+            paths = validate.as_list(stat.get("vpn_peers"))
+            peers[gateway_id] = [validate.json_safe_fields(p, fields) for p in paths if isinstance(p, dict)]
     return peers
 
 

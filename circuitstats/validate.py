@@ -34,6 +34,7 @@ __all__ = [
     "flag",
     "integer",
     "json_safe",
+    "json_safe_fields",
     "mac",
     "number",
     "text",
@@ -71,6 +72,11 @@ def number(value: Any, lo: float = -MAX_ABS_NUMBER, hi: float = MAX_ABS_NUMBER) 
     ``bool`` is refused (True is not a byte count). Large ints are compared as ints, so a 400-digit
     integer is refused without ever being converted to a float (which would raise OverflowError).
     """
+    kind = type(value)
+    if kind is int:  # what JSON decodes to, checked first: the shaping of a large org calls this ~1M times
+        return value if lo <= value <= hi else None
+    if kind is float:
+        return value if math.isfinite(value) and lo <= value <= hi else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if isinstance(value, float) and not math.isfinite(value):
@@ -148,3 +154,25 @@ def json_safe(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         return [json_safe(v, _depth + 1) for v in value]
     return None
+
+
+def json_safe_fields(item: dict, fields: tuple[str, ...]) -> dict:
+    """``json_safe`` of the dict of ``item``'s ``fields`` that it has, without building that dict first.
+
+    One pass instead of a copy and a deep copy: the collector calls it for every VPN peer path of
+    an org (40,000 at 10,000 gateways). Same result as ``json_safe({k: item[k] for k in fields if
+    k in item})``: plain strings, booleans and None pass, numbers go through ``number``, anything
+    else through ``json_safe`` one level down.
+    """
+    safe = {}
+    for key in fields:
+        if key in item:
+            value = item[key]
+            kind = type(value)
+            if kind is str or kind is bool or value is None:
+                safe[key] = value
+            elif kind is int or kind is float:
+                safe[key] = number(value)
+            else:
+                safe[key] = json_safe(value, 1)
+    return safe

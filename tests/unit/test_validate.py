@@ -118,3 +118,30 @@ def test_json_safe_cuts_hostile_nesting():
         node.append([])
         node = node[0]
     json.dumps(validate.json_safe(deep), allow_nan=False)
+
+
+def test_json_safe_fields_equals_json_safe_of_the_picked_fields():
+    class Text(str):
+        pass
+
+    item = {
+        "a": float("nan"), "b": HUGE_INT, "c": 2.5, "d": 7, "e": Text("t"), "f": [1e308 * 10, {"x": 1}],
+        "g": {"h": object(), 5: "dropped"}, "i": True, "j": None, "k": object(), "not": "picked",
+    }  # fmt: skip
+    fields = ("a", "b", "c", "d", "e", "f", "g", "i", "j", "k", "missing")
+    picked = {key: item[key] for key in fields if key in item}
+    assert validate.json_safe_fields(item, fields) == validate.json_safe(picked)
+    json.dumps(validate.json_safe_fields(item, fields), allow_nan=False)
+
+
+def test_number_treats_int_and_float_subclasses_as_numbers():
+    class Count(int):
+        pass
+
+    class Rate(float):
+        pass
+
+    assert validate.number(Count(5)) == 5
+    assert validate.number(Rate(1.5)) == 1.5
+    assert validate.number(Rate("nan")) is None
+    assert validate.number(Count(2**64 + 1)) is None
