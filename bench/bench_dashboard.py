@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -65,6 +67,13 @@ def server_env(size: int, latency_ms: float) -> dict[str, str]:
 BENCH_TOKENS = "bench-token-alpha-0001,bench-token-bravo-0002"
 
 
+def on_core(core: int) -> list[str]:
+    """``taskset`` prefix pinning a process to one CPU (none when taskset or the core is missing)."""
+    if shutil.which("taskset") and core < (os.cpu_count() or 1):
+        return ["taskset", "-c", str(core)]
+    return []
+
+
 @contextmanager
 def dashboard_server(mode: str, size: int, latency_ms: float, workdir: Path, name: str, threads: int = 64):
     """gunicorn serving the dashboard; yields (base URL, app pid).
@@ -89,7 +98,7 @@ def dashboard_server(mode: str, size: int, latency_ms: float, workdir: Path, nam
             "ENRICH_BUDGET": "0",
             "LOG_LEVEL": "WARNING",
         }
-        command = gunicorn_command(port, 1, threads, application="bench.remote_simulator_app:app")
+        command = on_core(0) + gunicorn_command(port, 1, threads, application="bench.remote_simulator_app:app")
         with running_server(command, env, port, log) as (base, process):
             yield base, process.pid
 
@@ -97,7 +106,7 @@ def dashboard_server(mode: str, size: int, latency_ms: float, workdir: Path, nam
 @contextmanager
 def simulator_server(size: int, latency_ms: float, log_path: Path):
     port = free_port()
-    command = [
+    command = on_core(1) + [
         sys.executable, "-m", "mist_simulator", "--port", str(port), "--gateways", str(size), "--seed", "7",
         "--tokens", BENCH_TOKENS, "--latency-ms", str(latency_ms), "--rate-limit", "1000000",
     ]  # fmt: skip

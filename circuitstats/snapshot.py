@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +53,7 @@ class Snapshot:
     as_of: float  # epoch seconds when the rows were collected
     gateways: list[dict]
     index: dict[str, dict]
-    peers: dict[str, list[dict]]
+    peers: dict[str, bytes]  # compact JSON per gateway (``build_snapshot`` also takes lists of dicts)
     summary: dict
     sites: list[dict] = field(default_factory=list)
     incomplete: list[dict] = field(default_factory=list)
@@ -115,6 +116,26 @@ class Snapshot:
         """One gateway's VPN peer paths (kept as compact JSON per gateway: 4x smaller than dicts)."""
         raw = self.peers.get(gateway_id)
         return json.loads(raw) if raw is not None else []
+
+
+class PeerPathsByGateway(Mapping):
+    """Gateway id -> its VPN peer path dicts, decoded from the compact JSON on each lookup.
+
+    For a pass over every gateway (problems): one gateway's paths exist as objects at a time.
+    """
+
+    def __init__(self, encoded: Mapping[str, bytes | list]) -> None:
+        self.encoded = encoded
+
+    def __getitem__(self, gateway_id: str) -> list[dict]:
+        raw = self.encoded[gateway_id]
+        return json.loads(raw) if isinstance(raw, bytes | str) else raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.encoded)
+
+    def __len__(self) -> int:
+        return len(self.encoded)
 
 
 def gzip_json(envelope: dict, data: dict, big: str) -> tuple[bytes, str]:

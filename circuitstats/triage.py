@@ -14,6 +14,7 @@ from concurrent.futures import Future
 
 from circuitstats.history import PORT_EVENT_TYPES, PortHistory, newest_event_time
 from circuitstats.problems import Thresholds, compute_problems, problem_counts
+from circuitstats.snapshot import PeerPathsByGateway
 from mist_connection import CallBudget, MistError
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ class Triage:
             incomplete.append(missing)
         history = self.history(org_id).for_rows(fields["gateways"], now)
         merge_history(fields["gateways"], history)
-        problems = compute_problems(fields["gateways"], fields["peers"], history, self.thresholds, now)
+        peers = PeerPathsByGateway(fields["peers"])
+        problems = compute_problems(fields["gateways"], peers, history, self.thresholds, now)
         return {
             "history": {key: entry for key, entry in history.items() if eventful(entry)},
             "problems": problems,
