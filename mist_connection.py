@@ -634,8 +634,19 @@ class MistConnection:
         log.warning("%s incomplete: %s", operation, why)
         return items
 
-    def search_all(self, fn: Callable, *args, budget: CallBudget | None = None, **kwargs) -> Paged:
+    def search_all(
+        self,
+        fn: Callable,
+        *args,
+        budget: CallBudget | None = None,
+        transform: Callable[[list], list] | None = None,
+        **kwargs,
+    ) -> Paged:
         """All results of a *search* endpoint, following its ``next`` cursor while it is safe.
+
+        ``transform`` maps each page's results as it arrives (e.g. to the few fields kept), so
+        the parsed pages are not all held until the end; it must keep one item per result, since
+        the count is checked against the announced total.
 
         A cursor is followed only when :func:`safe_cursor` accepts it; the page count is capped at
         the first page's announced total (plus ``SEARCH_PAGE_MARGIN``) and at ``max_pages``; a
@@ -644,7 +655,8 @@ class MistConnection:
         """
         operation = getattr(fn, "__name__", "unknown")
         data = _decoded(self.call(fn, *args, limit=PAGE_LIMIT, budget=budget, **kwargs), operation, dict)
-        results = Paged(_search_results(data, operation))
+        keep = transform or (lambda page: page)
+        results = Paged(keep(_search_results(data, operation)))
         total = _count_field(data.get("total"))
         cap = self.max_pages
         if total is not None:
@@ -670,7 +682,7 @@ class MistConnection:
             try:
                 response = self.call(self._get_next, path, budget=budget, operation=operation)
                 data = _decoded(response, operation, dict)
-                results.extend(_search_results(data, operation))
+                results.extend(keep(_search_results(data, operation)))
             except MistError as exc:
                 why = f"page {pages + 1} failed: {exc}"
                 break
@@ -794,6 +806,7 @@ class MistConnection:
         end: int | float,
         types: str | list[str] | tuple[str, ...],
         budget: CallBudget | None = None,
+        transform: Callable[[list], list] | None = None,
     ) -> Paged:
         """Gateway events of the whole org in [start, end] (epoch s), of the given types, all pages.
 
@@ -810,6 +823,7 @@ class MistConnection:
             end=str(int(end)),
             sort="timestamp",  # oldest first: a read cut short still covers [start, newest seen]
             budget=budget,
+            transform=transform,
         )
 
     def port_insights(

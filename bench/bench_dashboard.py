@@ -4,7 +4,11 @@ For each org size it starts the app under gunicorn (one worker, many threads, so
 count of Mist calls is the whole server's) with a simulated latency per Mist call, in two modes:
 ``demo`` (the simulated cloud inside the app's process, as MIST_DEMO=1 runs it) and ``remote`` (the
 simulated cloud as a separate ``python -m mist_simulator`` server reached over loopback HTTP, so the
-app's memory is the dashboard's alone; see bench/remote_simulator_app.py). It measures:
+app's memory is the dashboard's alone; see bench/remote_simulator_app.py). In ``remote`` mode the
+simulated cloud and the app are pinned to different CPUs (taskset, when there are two): the
+simulator spends about 1.5 s of CPU rendering a 10,000-gateway org's stats pages, work the real
+cloud does on its own servers (the per-call latency stands for it), so it must not take the app's
+core. It measures:
 
 * cold start: the first collection's Mist calls and duration (the collector's own figure), and the
   wall time from a healthy server to the first ``/api/gateways`` answer;
@@ -98,7 +102,9 @@ def dashboard_server(mode: str, size: int, latency_ms: float, workdir: Path, nam
             "ENRICH_BUDGET": "0",
             "LOG_LEVEL": "WARNING",
         }
-        command = on_core(0) + gunicorn_command(port, 1, threads, application="bench.remote_simulator_app:app")
+        command = on_core(0) + gunicorn_command(
+            port, 1, threads, application="bench.remote_simulator_app:app"
+        )
         with running_server(command, env, port, log) as (base, process):
             yield base, process.pid
 

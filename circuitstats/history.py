@@ -60,6 +60,7 @@ __all__ = [
     "PORT_EVENT_TYPES",
     "WEEK",
     "PortHistory",
+    "compact_events",
     "event_key",
     "newest_event_time",
     "port_summary",
@@ -119,6 +120,18 @@ def _parse_event(event: Any) -> tuple[str, float, bool] | None:
     if up is None or ts is None or key is None:
         return None
     return key, ts, up
+
+
+_EVENT_FIELDS = ("type", "timestamp", "mac", "port_id")
+
+
+def compact_events(events: list) -> list:
+    """One page of events reduced to the fields ``ingest`` reads, one item per event.
+
+    A week of port events is ~60,000 dicts at 10,000 gateways, each with a text, site and org id
+    and more: kept whole until the read ends they weighed tens of MB at the collection's peak.
+    """
+    return [{k: e.get(k) for k in _EVENT_FIELDS} if isinstance(e, Mapping) else None for e in events]
 
 
 def newest_event_time(events: Iterable[Any]) -> float | None:

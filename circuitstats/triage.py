@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future
 
-from circuitstats.history import PORT_EVENT_TYPES, PortHistory, newest_event_time
+from circuitstats.history import PORT_EVENT_TYPES, PortHistory, compact_events, newest_event_time
 from circuitstats.problems import Thresholds, compute_problems, problem_counts
 from circuitstats.snapshot import PeerPathsByGateway
 from mist_connection import CallBudget, MistError
@@ -53,7 +53,9 @@ class Triage:
         start, end = history.next_window(now)
         budget = CallBudget(self.calls_per_collection, name="device events")
         try:
-            events = self.conn.device_events(org_id, start, end, PORT_EVENT_TYPES, budget=budget)
+            events = self.conn.device_events(
+                org_id, start, end, PORT_EVENT_TYPES, budget=budget, transform=compact_events
+            )
         except MistError as exc:
             return {"source": "device_events", "got": None, "total": None, "why": f"not read: {exc}"}
         missing = getattr(events, "incomplete", None)
