@@ -8,7 +8,7 @@ import json
 import threading
 import weakref
 
-from circuitstats.snapshot import Snapshot
+from circuitstats.snapshot import PeerPathsByGateway, Snapshot
 from tests.support.apps import collect, runtime_of, simulator_of, snapshot_of
 
 
@@ -122,3 +122,17 @@ def test_first_start_publishes_the_table_then_the_history(make_demo_app):
     assert json.loads(first.problems_body)["data"]["pending"] is True
     assert first.gateways is not final.gateways, "the published first version is never modified"
     assert all("flaps_24h" not in p for g in first.gateways for p in g["ports"])
+
+
+def test_peer_paths_are_kept_as_json_and_decoded_per_gateway(make_demo_app):
+    """The collector encodes each gateway's paths once; problems and the route decode them."""
+    app = make_demo_app(demo_gateways=20)
+    snapshot = snapshot_of(app)
+    with_paths = [gid for gid, raw in snapshot.peers.items() if raw != b"[]"]
+    assert with_paths and all(isinstance(raw, bytes) for raw in snapshot.peers.values())
+    decoded = PeerPathsByGateway(snapshot.peers)
+    assert len(decoded) == len(snapshot.peers) and set(decoded) == set(snapshot.peers)
+    gid = with_paths[0]
+    assert decoded[gid] == json.loads(snapshot.peers[gid]) == snapshot.peer_paths(gid)
+    assert decoded.get("no-such-gateway", ()) == ()
+    assert PeerPathsByGateway({"g": [{"up": True}]})["g"] == [{"up": True}]  # lists pass through

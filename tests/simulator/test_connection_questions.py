@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from circuitstats.history import compact_events
 from mist_connection import MistConnection
 from tests.simulator.conftest import TOKEN, make_sim
 
@@ -42,6 +43,28 @@ def test_device_events_reads_every_page_of_the_gateway_events():
     downs = Counter((e["mac"], e["port_id"]) for e in events if e["type"] == "GW_PORT_DOWN")
     assert downs == sim.port_flaps()
     assert sim.calls()["by_operation"]["searchOrgDeviceEvents"] == -(-len(truth) // 1000)
+
+
+def test_device_events_compacts_each_page_as_it_arrives_and_keeps_the_count():
+    """transform=compact_events: the same events, page by page, with only the fields history reads."""
+    sim = make_sim(gateways=300, extra_orgs=0)
+    now = sim.now()
+    pages: list[int] = []
+
+    def compact(page: list) -> list:
+        pages.append(len(page))
+        return compact_events(page)
+
+    types = ["GW_PORT_DOWN", "GW_PORT_UP"]
+    full = connect(sim).device_events(sim.org_id, now - WEEK, now, types)
+    compact_read = connect(sim).device_events(sim.org_id, now - WEEK, now, types, transform=compact)
+    assert len(pages) >= 2 and sum(pages) == len(full) == len(compact_read)
+    assert not getattr(compact_read, "incomplete", None)
+    assert compact_read == [{k: e[k] for k in ("type", "timestamp", "mac", "port_id")} for e in full]
+    assert compact_events([{"type": "GW_PORT_UP", "text": "x"}, "junk"]) == [
+        {"type": "GW_PORT_UP", "timestamp": None, "mac": None, "port_id": None},
+        None,
+    ]
 
 
 def test_device_events_accepts_one_type_as_text():
