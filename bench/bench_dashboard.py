@@ -37,6 +37,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -285,6 +286,16 @@ def concurrent_users(
     }
 
 
+def open_dashboard(playwright, base: str, timeout_ms: int) -> tuple[Any, Any, float]:
+    """Chromium on the dashboard at ``base``: (browser, page, seconds until gateway rows are visible)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    started = time.perf_counter()
+    page.goto(base + "/")
+    page.wait_for_selector(ROW_SELECTOR, state="visible", timeout=timeout_ms)
+    return browser, page, time.perf_counter() - started
+
+
 def browser_rows_visible(mode: str, size: int, latency_ms: float, workdir: Path) -> float | None:
     try:
         from playwright.sync_api import sync_playwright
@@ -292,12 +303,7 @@ def browser_rows_visible(mode: str, size: int, latency_ms: float, workdir: Path)
         return None
     with dashboard_server(mode, size, latency_ms, workdir, "browser", threads=16) as (base, _):  # fmt: skip
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            started = time.perf_counter()
-            page.goto(base + "/")
-            page.wait_for_selector(ROW_SELECTOR, state="visible", timeout=120_000)
-            seconds = time.perf_counter() - started
+            browser, _, seconds = open_dashboard(p, base, timeout_ms=120_000)
             browser.close()
     return round(seconds, 3)
 

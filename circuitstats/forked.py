@@ -38,14 +38,13 @@ class ChildFailed(RuntimeError):
 @dataclass(frozen=True)
 class ChildResult:
     data: bytes
-    forked: bool  # False where fork is unavailable and the function ran in this process
     private_kb: int  # memory the child held of its own (copied or new pages) at its end; 0 if unknown
 
 
 def run_forked(produce: Callable[[], bytes]) -> ChildResult:
     """``produce()`` computed in a forked child; raises ``ChildFailed`` if the child fails."""
     if not hasattr(os, "fork"):
-        return ChildResult(produce(), forked=False, private_kb=0)
+        return ChildResult(produce(), private_kb=0)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -62,7 +61,7 @@ def run_forked(produce: Callable[[], bytes]) -> ChildResult:
     length, private_kb = _HEADER.unpack(payload[: _HEADER.size])
     if length != len(payload) - _HEADER.size:
         raise ChildFailed("the child's answer was cut short")
-    return ChildResult(payload[_HEADER.size :], forked=True, private_kb=private_kb)
+    return ChildResult(payload[_HEADER.size :], private_kb=private_kb)
 
 
 def _child(produce: Callable[[], bytes], write_end: int) -> None:

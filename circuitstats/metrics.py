@@ -208,26 +208,18 @@ class _CircuitSamples:
 
     def __init__(self) -> None:
         self.families = _circuit_families()
-        self._seen_gateways: set[tuple[str, ...]] = set()
-        self._seen_ports: set[tuple[str, ...]] = set()
+        self._seen: set[tuple[str, ...]] = set()  # gateway (4 labels) and port (6 labels) identities
 
     def add(self, name: str, labels: dict[str, str], value: float | None) -> None:
         if value is not None:
             self.families[name].add_sample(name, labels, value)
 
-    def gateway_labels(self, identity: tuple[str, ...]) -> dict[str, str] | None:
-        """The label dict of a gateway seen for the first time, else None."""
-        if identity in self._seen_gateways:
+    def labels(self, names: tuple[str, ...], identity: tuple[str, ...]) -> dict[str, str] | None:
+        """The label dict of a gateway or port seen for the first time, else None."""
+        if identity in self._seen:
             return None
-        self._seen_gateways.add(identity)
-        return dict(zip(GATEWAY_LABELS, identity, strict=True))
-
-    def port_labels(self, identity: tuple[str, ...]) -> dict[str, str] | None:
-        """The label dict of a port seen for the first time, else None."""
-        if identity in self._seen_ports:
-            return None
-        self._seen_ports.add(identity)
-        return dict(zip(PORT_LABELS, identity, strict=True))
+        self._seen.add(identity)
+        return dict(zip(names, identity, strict=True))
 
 
 def snapshot_families(*snapshots: Snapshot) -> list[Metric]:
@@ -248,7 +240,7 @@ def _add_snapshot(out: _CircuitSamples, snapshot: Snapshot) -> None:
     for row in snapshot.gateways:
         gateway_id = _label(row.get("id"))
         gw = (org, _label(row.get("site_name")), _label(row.get("name")), gateway_id)
-        labels = out.gateway_labels(gw)
+        labels = out.labels(GATEWAY_LABELS, gw)
         if labels is not None:
             status = row.get("status")
             out.add(
@@ -257,7 +249,7 @@ def _add_snapshot(out: _CircuitSamples, snapshot: Snapshot) -> None:
             out.add("mist_gateway_uptime_seconds", labels, _number(row.get("uptime")))
         for port in row.get("ports") or []:
             name = _label(port.get("name"))
-            labels = out.port_labels((*gw, name, _label(port.get("wan_name"))))
+            labels = out.labels(PORT_LABELS, (*gw, name, _label(port.get("wan_name"))))
             if labels is not None:
                 _add_port(out, labels, port, history.get(f"{gateway_id}|{name}"))
 

@@ -114,8 +114,7 @@ class Snapshot:
 
     def peer_paths(self, gateway_id: str) -> list[dict]:
         """One gateway's VPN peer paths (kept as compact JSON per gateway: 4x smaller than dicts)."""
-        raw = self.peers.get(gateway_id)
-        return json.loads(raw) if raw is not None else []
+        return PeerPathsByGateway(self.peers).get(gateway_id, [])
 
 
 class PeerPathsByGateway(Mapping):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, Locator, Page
+
+from circuitstats.search import normalise as normalise_query
 
 LOAD_TIMEOUT_MS = 60_000
 VIEWPORT = {"width": 1440, "height": 900}
@@ -98,12 +101,26 @@ def expand_gateway(page: Page, gateway_id: str) -> Locator:
     return ports
 
 
+def wait_filtered(page: Page, text: str) -> None:
+    """Wait until the table shows the (debounced) filter of ``text``, in its search form."""
+    page.wait_for_function(
+        "q => document.getElementById('gw-body').dataset.query === q", arg=normalise_query(text)
+    )
+
+
 def search(page: Page, text: str) -> None:
     """Type into the search box and wait until the (debounced) filter has been applied."""
     page.fill("#search", text)
-    page.wait_for_function(
-        "q => document.getElementById('gw-body').dataset.query === q", arg=text.strip().lower()
-    )
+    wait_filtered(page, text)
+
+
+def type_search(page: Page, text: str) -> Iterator[str]:
+    """Type ``text`` into the search box one key at a time; yields what is typed once it is applied."""
+    page.click("#search")
+    for typed in range(1, len(text) + 1):
+        page.keyboard.type(text[typed - 1])
+        wait_filtered(page, text[:typed])
+        yield text[:typed]
 
 
 def show_gateway(page: Page, name: str) -> None:

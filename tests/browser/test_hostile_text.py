@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from circuitstats import search
-from tests.browser.pages import LOAD_TIMEOUT_MS, expand_gateway, gateway_rows, wait_for_table
+from tests.browser.pages import LOAD_TIMEOUT_MS, expand_gateway, gateway_rows, wait_filtered, wait_for_table
 
 pytestmark = pytest.mark.browser
 
@@ -213,10 +213,7 @@ def test_only_template_values_look_like_unresolved_variables(hostile, live_page)
     flagged = next(g for g in rows if any(p["template_vars_unresolved"] for p in g["ports"]))
     for gateway in {g["id"]: g for g in [*template_named, flagged]}.values():
         page.fill("#search", gateway["mac"])
-        page.wait_for_function(
-            "q => document.getElementById('gw-body').dataset.query === q",
-            arg=search.normalise(gateway["mac"]),
-        )
+        wait_filtered(page, gateway["mac"])
         site_cell = page.locator(f'tr.gw-row[data-gateway-id="{gateway["id"]}"] td.gw-site bdi')
         assert site_cell.text_content() == gateway["site_name"]
         assert "unresolved" not in (site_cell.get_attribute("class") or "")
@@ -280,7 +277,7 @@ def test_page_search_is_the_server_search(hostile, live_page):
     # The search box: same rows on screen as the server's answer for the same text.
     query = "198.51.100"
     page.fill("#search", query)
-    page.wait_for_function("q => document.getElementById('gw-body').dataset.query === q", arg=query)
+    wait_filtered(page, query)
     shown = {row.get_attribute("data-gateway-id") for row in gateway_rows(page).all()}
     assert shown == {r["id"] for r in rows_of(hostile, q=query)}
     assert f"q={query}" in page.locator("#export-csv").get_attribute("href")
@@ -428,9 +425,7 @@ def test_lone_surrogates_in_names_render_and_search(hostile, live_page):
     page.route("**/api/gateways*", with_surrogates)
     wait_for_table(page, hostile.url)
     page.fill("#search", "lone-surrogate-gw")
-    page.wait_for_function(
-        "q => document.getElementById('gw-body').dataset.query === q", arg="lone-surrogate-gw"
-    )
+    wait_filtered(page, "lone-surrogate-gw")
     assert [row.get_attribute("data-gateway-id") for row in gateway_rows(page).all()] == [target["id"]]
     name = page.locator(f'tr.gw-row[data-gateway-id="{target["id"]}"] .gw-name-text')
     assert name.evaluate("e => e.textContent.length") == len("lone-surrogate-gw \ud800 end")

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from circuitstats import search
-from tests.browser.pages import card_number, gateway_rows, wait_for_table
+from tests.browser.pages import card_number, gateway_rows, type_search, wait_for_table
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,14 +46,9 @@ def test_ten_thousand_gateways_search_filters_every_keystroke_and_dom_stays_smal
     # Type a gateway's name one key at a time, waiting for each keystroke's (debounced) filter.
     query = data["gateways"][GATEWAYS // 2 + 123]["name"].lower()
     page.evaluate("performance.clearMeasures('mcs:filter-render')")
-    page.click("#search")
-    for typed in range(1, len(query) + 1):
-        page.keyboard.type(query[typed - 1])
-        page.wait_for_function(
-            "q => document.getElementById('gw-body').dataset.query === q", arg=query[:typed].strip()
-        )
-        expected = sum(1 for g in data["gateways"] if matches(g, query[:typed]))
-        assert gateway_rows(page).count() == min(PAGE_SIZE, expected), query[:typed]
+    for typed in type_search(page, query):
+        expected = sum(1 for g in data["gateways"] if matches(g, typed))
+        assert gateway_rows(page).count() == min(PAGE_SIZE, expected), typed
         assert dom_rows(page) <= PAGE_SIZE
     durations = page.evaluate("performance.getEntriesByName('mcs:filter-render').map(e => e.duration)")
     assert len(durations) >= len(query), durations  # one filter + render per keystroke

@@ -89,17 +89,19 @@ def metrics_app():
     return build
 
 
-@pytest.fixture(scope="session")
-def promtool() -> str:
-    path = shutil.which("promtool")
+def _prometheus_tool(name: str) -> str:
+    """Path of a binary of Debian's prometheus package; skips with one clear message without it."""
+    path = shutil.which(name)
     if path is None:
         pytest.skip(PROMETHEUS_MISSING)
     return path
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    return _prometheus_tool("promtool")
 
 
 @pytest.fixture(scope="session")
 def prometheus_binary() -> str:
-    path = shutil.which("prometheus")
-    if path is None:
-        pytest.skip(PROMETHEUS_MISSING)
-    return path
+    return _prometheus_tool("prometheus")

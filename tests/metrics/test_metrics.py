@@ -18,52 +18,47 @@ from circuitstats import metrics as metrics_module
 from circuitstats.metrics import CollectionMetrics, MetricsExposition, SnapshotCollector
 from circuitstats.snapshot import Snapshot
 from tests.metrics.conftest import RENDER_WAIT, OneOrgStore, StatusStub
+from tests.support.rows import gateway_row, port_row
 
 GW_ID = "0b7c1d2e-0000-4000-8000-000000000001"
 
 
 def port(name="ge-0/0/0", **fields) -> dict:
-    row = {
-        "name": name,
-        "wan_name": "INET",
-        "description": None,
-        "enabled": True,
-        "up": True,
-        "gateway": None,
-        "ip": None,
-        "netmask": None,
-        "vlan_id": None,
-        "type": "DHCP",
-        "override": None,
-        "peers_up": 2,
-        "peers_total": 3,
-        "rx_bytes": 1_000,
-        "tx_bytes": 2_000,
-        "speed": 1000,
-        "rx_bps": 8_000_000,
-        "tx_bps": 16_000,
-        "last_flapped": 1_700_000_000,
-    }
-    row.update(fields)
-    return row
+    return port_row(
+        {
+            "name": name,
+            "wan_name": "INET",
+            "enabled": True,
+            "up": True,
+            "type": "DHCP",
+            "peers_up": 2,
+            "peers_total": 3,
+            "rx_bytes": 1_000,
+            "tx_bytes": 2_000,
+            "speed": 1000,
+            "rx_bps": 8_000_000,
+            "tx_bps": 16_000,
+            "last_flapped": 1_700_000_000,
+        },
+        **fields,
+    )
 
 
 def gateway(ports, **fields) -> dict:
-    row = {
-        "id": GW_ID,
-        "name": "br1-gw1",
-        "site_id": "s1",
-        "site_name": "Branch 1",
-        "model": "SRX320",
-        "status": "connected",
-        "ext_ip": None,
-        "uptime": 3600,
-        "mac": "001122334455",
-        "ports": ports,
-        "missing": [],
-    }
-    row.update(fields)
-    return row
+    return gateway_row(
+        {
+            "id": GW_ID,
+            "name": "br1-gw1",
+            "site_id": "s1",
+            "site_name": "Branch 1",
+            "model": "SRX320",
+            "status": "connected",
+            "uptime": 3600,
+            "mac": "001122334455",
+            "ports": ports,
+        },
+        **fields,
+    )
 
 
 def snapshot(gateways, **fields) -> Snapshot:

@@ -7,6 +7,7 @@ import pytest
 from circuits import build_gateway_rows, split_interface
 from circuitstats.problems import KINDS, Thresholds, compute_problems, problem_counts, sort_key
 from config import ConfigError, settings_from_env
+from tests.support.rows import gateway_row, port_row
 
 NOW = 1_764_400_000.0
 LIMITS = Thresholds()
@@ -16,49 +17,43 @@ SITE_UUID = "00000000-0000-4000-8000-0000000000b1"
 
 def port(name: str = "ge-0/0/0", **values) -> dict:
     """A healthy PortRow (up, enabled, 100 Mbps, idle, 2 of 2 paths up) with the given values."""
-    row = {
-        "name": name,
-        "wan_name": "wan",
-        "description": None,
-        "enabled": True,
-        "up": True,
-        "gateway": None,
-        "ip": None,
-        "netmask": None,
-        "vlan_id": None,
-        "type": "DHCP",
-        "override": None,
-        "peers_up": 2,
-        "peers_total": 2,
-        "rx_bytes": 0,
-        "tx_bytes": 0,
-        "speed": 100,
-        "rx_bps": 1_000_000,
-        "tx_bps": 1_000_000,
-        "last_flapped": NOW - 30 * 86400,
-    }
-    row.update(values)
-    return row
+    return port_row(
+        {
+            "name": name,
+            "wan_name": "wan",
+            "enabled": True,
+            "up": True,
+            "type": "DHCP",
+            "peers_up": 2,
+            "peers_total": 2,
+            "rx_bytes": 0,
+            "tx_bytes": 0,
+            "speed": 100,
+            "rx_bps": 1_000_000,
+            "tx_bps": 1_000_000,
+            "last_flapped": NOW - 30 * 86400,
+        },
+        **values,
+    )
 
 
 def gateway(ports: list[dict] | None = None, **values) -> dict:
     """A connected GatewayRow with the given ports (one healthy port by default)."""
-    row = {
-        "id": "gw-1",
-        "name": "branch-1",
-        "site_id": "site-1",
-        "site_name": "Site One",
-        "model": "SRX320",
-        "status": "connected",
-        "ext_ip": None,
-        "uptime": 1000,
-        "last_seen": NOW,
-        "mac": "001122aabbcc",
-        "ports": [port()] if ports is None else ports,
-        "missing": [],
-    }
-    row.update(values)
-    return row
+    return gateway_row(
+        {
+            "id": "gw-1",
+            "name": "branch-1",
+            "site_id": "site-1",
+            "site_name": "Site One",
+            "model": "SRX320",
+            "status": "connected",
+            "uptime": 1000,
+            "last_seen": NOW,
+            "mac": "001122aabbcc",
+            "ports": [port()] if ports is None else ports,
+        },
+        **values,
+    )
 
 
 def path(port_id: str = "ge-0/0/0", **values) -> dict:
