@@ -59,6 +59,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hang-seconds", type=float, default=30.0, help="how long a 'hanging' fault sleeps")
     parser.add_argument("--adversarial", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument(
+        "--lazy",
+        action="store_true",
+        help="build each gateway's stats on first request instead of ahead of each 5-minute slot",
+    )
     return parser.parse_args(argv)
 
 
@@ -76,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
         extra_orgs=args.extra_orgs,
         user_tokens=args.user_tokens,
     )
+    if not args.lazy:
+        sim.keep_warm()
     handler = WSGIRequestHandler if args.verbose else QuietHandler
     server = make_server(
         args.host,

@@ -358,22 +358,40 @@ def device_search_object(org: Org, gateway: Gateway, now: int) -> dict:
 
 
 class OrgViews:
-    """Per-gateway JSON fragments of one org, rebuilt when the 5-minute slot changes."""
+    """Per-gateway JSON fragments of one org, for one 5-minute slot (and, once prepared, the next).
+
+    Fragments are built on first use, or all at once ahead of time by ``prepare``: a cold build
+    costs about 0.15 s of CPU per 1,000 gateways, which a real cloud never makes a client wait for,
+    so the standalone server prepares each slot before it begins (see ``MistSimulator.keep_warm``).
+    """
 
     def __init__(self, org: Org) -> None:
         self.org = org
-        self._cache: dict[str, GatewayJson] = {}
+        self._slots: dict[int, dict[str, GatewayJson]] = {}
         self._lock = threading.Lock()
 
     def gateway(self, gateway: Gateway, now: int) -> GatewayJson:
         slot = now // FIVE_MIN
-        cached = self._cache.get(gateway.id)
-        if cached is not None and cached.slot == slot:
+        views = self._slots.get(slot)
+        cached = views.get(gateway.id) if views is not None else None
+        if cached is not None:
             return cached
         built = self._build(gateway, slot)
         with self._lock:
-            self._cache[gateway.id] = built
+            self._keep(slot, current=slot)[gateway.id] = built
         return built
+
+    def prepare(self, slot: int, now: int) -> None:
+        """Build every gateway's fragments of ``slot`` (the current one or a later one) at once."""
+        built = {gateway.id: self._build(gateway, slot) for gateway in self.org.gateways}
+        with self._lock:
+            self._keep(slot, current=now // FIVE_MIN).update(built)
+
+    def _keep(self, slot: int, current: int) -> dict[str, GatewayJson]:
+        """The fragments of ``slot``, after forgetting the slots before ``current`` (lock held)."""
+        for old in [s for s in self._slots if s < current]:
+            del self._slots[old]
+        return self._slots.setdefault(slot, {})
 
     def _build(self, gateway: Gateway, slot: int) -> GatewayJson:
         org, now = self.org, slot * FIVE_MIN

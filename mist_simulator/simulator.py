@@ -21,6 +21,7 @@ from .names import ORG_NAMES, USER_NAMES
 from .org import Org, build_org
 from .payloads import OrgViews
 from .queries import BadRequest, parse_query
+from .traffic import FIVE_MIN
 
 RATE_WINDOW = 3600.0
 
@@ -244,6 +245,32 @@ class MistSimulator:
 
     def set_latency(self, latency_ms: float, jitter_ms: float = 0.0) -> None:
         self.latency_ms, self.jitter_ms = latency_ms, jitter_ms
+
+    def keep_warm(self, lead_seconds: float = 60.0) -> threading.Thread:
+        """Render every gateway's stats of the current 5-minute slot now, then each next slot
+        ``lead_seconds`` before it begins, on a daemon thread.
+
+        Why: the standalone server stands for a cloud whose answers take their configured latency,
+        whatever came before. Built on first request, the first stats pages of a slot cost the
+        simulator ~0.15 s of CPU per 1,000 gateways, serialized on its one core: a benchmarked
+        cold start then measured the simulator, not the dashboard.
+        """
+        self._prepare_slot(self.now() // FIVE_MIN)
+
+        def ahead() -> None:
+            while True:
+                following = self.now() // FIVE_MIN + 1
+                time.sleep(max(0.0, following * FIVE_MIN - lead_seconds - self.now()))
+                self._prepare_slot(following)
+
+        thread = threading.Thread(target=ahead, name="simulator-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def _prepare_slot(self, slot: int) -> None:
+        now = self.now()
+        for org in self.orgs:
+            self.views[org.id].prepare(slot, now)
 
     # -- transports ----------------------------------------------------------------------------
 
