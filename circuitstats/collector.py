@@ -456,12 +456,9 @@ class Collector:
         """On a cold start, publish the table as soon as its rows exist; problems and history
         (a week of events to read first) follow in the next version a few seconds later."""
         waiting = {"source": "device_events", "got": None, "total": None, "why": "reading the event history"}
-        # Own copies of the rows: the hooks that run next add history to the collection's rows,
-        # and a published snapshot never changes.
-        rows = [{**row, "ports": [dict(port) for port in row["ports"]]} for row in fields["gateways"]]
-        first = dict(
-            fields, gateways=rows, incomplete=[*fields["incomplete"], waiting], problems_pending=True
-        )
+        # The rows are shared with the version that follows: the hooks never change them (history
+        # goes beside them, in ``port_history``), so no second copy of the table is held meanwhile.
+        first = dict(fields, incomplete=[*fields["incomplete"], waiting], problems_pending=True)
         first.pop("index", None)
         first = snapshots.build_snapshot(
             version=self.store.next_version(fields["org_id"]),

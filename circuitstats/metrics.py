@@ -237,7 +237,7 @@ def snapshot_families(*snapshots: Snapshot) -> list[Metric]:
 def _add_snapshot(out: _CircuitSamples, snapshot: Snapshot) -> None:
     org = _label(snapshot.org_name or snapshot.org_id)
     history = snapshot.history or {}
-    for row in snapshot.gateways:
+    for row in snapshot.shown(snapshot.gateways):
         gateway_id = _label(row.get("id"))
         gw = (org, _label(row.get("site_name")), _label(row.get("name")), gateway_id)
         labels = out.labels(GATEWAY_LABELS, gw)

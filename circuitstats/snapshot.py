@@ -17,7 +17,7 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,9 @@ import circuits
 from circuitstats.redis_link import RedisLink
 
 log = logging.getLogger(__name__)
+
+# The per-port event figures ``Snapshot.shown`` merges into the port rows, in port_history's order.
+HISTORY_FIELDS = ("flaps_24h", "flaps_7d", "availability_7d")
 
 GZIP_LEVEL = 5  # level 9 costs 3x the CPU for a few % less at 10k gateways
 
@@ -61,6 +64,10 @@ class Snapshot:
     problem_counts: dict[str, int] = field(default_factory=dict)
     problems_pending: bool = False  # a cold start's first version: problems follow in seconds
     history: dict[str, dict] = field(default_factory=dict)
+    # Gateway id -> per-port (flaps_24h, flaps_7d, availability_7d), aligned with the row's ports;
+    # merged into the rows only as they are shown (see ``shown``). Empty before any history, and
+    # for a version loaded from Redis, whose rows come from the body with the figures in them.
+    port_history: dict[str, tuple] = field(default_factory=dict)
     thresholds: dict[str, Any] = field(default_factory=dict)
     enrichment: dict[str, Any] = field(default_factory=dict)
     stale: bool = False
@@ -72,11 +79,30 @@ class Snapshot:
     etag: str = ""
     problems_body_gzip: bytes = b""  # the /api/problems answer, gzipped
 
+    def shown(self, rows: Iterable[dict]) -> Iterator[dict]:
+        """The rows as the page, the API, the CSV and the metrics show them: each port with its
+        flap counts and availability from ``port_history`` (merged into short-lived copies)."""
+        figures = self.port_history
+        for row in rows:
+            per_port = figures.get(row["id"]) if figures else None
+            if per_port is None:
+                yield row
+                continue
+            ports = [
+                {**port, "flaps_24h": day, "flaps_7d": week, "availability_7d": availability}
+                for port, (day, week, availability) in zip(row["ports"], per_port, strict=True)
+            ]
+            yield {**row, "ports": ports}
+
     def data(self, gateways: list[dict]) -> dict:
-        """The ``data`` part of a /api/gateways answer for these rows (all of them, or a filter)."""
+        """The ``data`` part of a /api/gateways answer for these rows (all of them, or a filter).
+
+        The whole org's rows are a one-pass iterator (written row by row into the gzip stream, so
+        their merged copies never exist together); a filter's are a list."""
         filtered = gateways is not self.gateways
+        shown = self.shown(gateways)
         return {
-            "gateways": gateways,
+            "gateways": list(shown) if filtered else shown,
             "summary": self.summary,
             "filtered_summary": circuits.summarize(gateways) if filtered else self.summary,
             "incomplete": self.incomplete,

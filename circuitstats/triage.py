@@ -4,7 +4,7 @@ The collector calls ``Triage`` after shaping the rows of a collection. It reads 
 port events since the last read (the first time: the last 7 days, spread over several collections
 when a week does not fit the per-collection call budget), keeps them in ``PortHistory`` (saved in
 the snapshot store, so with Redis a restart does not read the week again), merges flap counts and
-availability into the port rows, and computes the problem list. No web request ever triggers it.
+availability per port beside the rows, and computes the problem list. No web request ever triggers it.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from concurrent.futures import Future
 
 from circuitstats.history import PORT_EVENT_TYPES, PortHistory, compact_events, newest_event_time
 from circuitstats.problems import Thresholds, compute_problems, problem_counts
-from circuitstats.snapshot import PeerPathsByGateway
+from circuitstats.snapshot import HISTORY_FIELDS, PeerPathsByGateway
 from mist_connection import CallBudget, MistError
 
 log = logging.getLogger(__name__)
 
 EVENTS_CALLS_PER_COLLECTION = 30  # a first week larger than this resumes in the next collection
-HISTORY_FIELDS = ("flaps_24h", "flaps_7d", "availability_7d")
 
 
 class Triage:
@@ -83,11 +82,11 @@ class Triage:
         if missing:
             incomplete.append(missing)
         history = self.history(org_id).for_rows(fields["gateways"], now)
-        merge_history(fields["gateways"], history)
         peers = PeerPathsByGateway(fields["peers"])
         problems = compute_problems(fields["gateways"], peers, history, self.thresholds, now)
         return {
             "history": {key: entry for key, entry in history.items() if eventful(entry)},
+            "port_history": port_figures(fields["gateways"], history),
             "problems": problems,
             "problem_counts": problem_counts(problems),
             "thresholds": self.thresholds.as_dict(),
@@ -101,13 +100,24 @@ def eventful(entry: dict) -> bool:
     return bool(entry.get("down_intervals") or entry.get("flaps_7d"))
 
 
-def merge_history(rows: list[dict], history: dict[str, dict]) -> None:
-    """Put each port's flap counts and availability into its row (the table and the CSV show them)."""
+def port_figures(rows: list[dict], history: dict[str, dict]) -> dict[str, tuple]:
+    """Gateway id -> each port's ``HISTORY_FIELDS`` values, in the order of the row's ports.
+
+    Kept beside the rows instead of merged into them (``Snapshot.shown`` merges them for the page,
+    the API and the CSV): the rows stay unchanged, so a cold start's first version and the one
+    with history share them instead of holding two copies. Identical tuples are shared: most ports
+    read ``(0, 0, 100.0)``.
+    """
+    shared: dict[tuple, tuple] = {}
+    figures: dict[str, tuple] = {}
     for row in rows:
+        per_port = []
         for port in row["ports"]:
             known = history.get(f"{row['id']}|{port['name']}") or {}
-            for name in HISTORY_FIELDS:
-                port[name] = known.get(name)
+            values = tuple(known.get(name) for name in HISTORY_FIELDS)
+            per_port.append(shared.setdefault(values, values))
+        figures[row["id"]] = tuple(per_port)
+    return figures
 
 
 def _clock(epoch: float | None) -> str:

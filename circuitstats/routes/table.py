@@ -107,4 +107,4 @@ def problems():
 def export_csv():
     snapshot = current_snapshot()
     rows = search.filter_rows(snapshot.gateways, site_id=uuid_param("site_id"), query=query_param())
-    return csv_download(csv_export.circuit_csv(rows), "mist_circuits")
+    return csv_download(csv_export.circuit_csv(snapshot.shown(rows)), "mist_circuits")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import gc
 import gzip
+import io
 import json
 import threading
 import weakref
@@ -120,8 +122,16 @@ def test_first_start_publishes_the_table_then_the_history(make_demo_app):
     assert first.problems == [] and final.problems
     assert first.problems_pending is True and final.problems_pending is False
     assert json.loads(first.problems_body)["data"]["pending"] is True
-    assert first.gateways is not final.gateways, "the published first version is never modified"
+    # The two versions share the row dicts (no second copy of the table): the history goes beside
+    # them, so the published first version is never modified.
+    assert first.gateways is final.gateways
     assert all("flaps_24h" not in p for g in first.gateways for p in g["ports"])
+    first_ports = [p for g in json.loads(first.body)["data"]["gateways"] for p in g["ports"]]
+    assert first_ports and all("flaps_24h" not in p for p in first_ports)
+    final_ports = [p for g in json.loads(final.body)["data"]["gateways"] for p in g["ports"]]
+    assert len(final_ports) == len(first_ports)
+    assert all({"flaps_24h", "flaps_7d", "availability_7d"} <= set(p) for p in final_ports)
+    assert any(p["flaps_24h"] for p in final_ports), "the seeded org has flapping ports"
 
 
 def test_peer_paths_are_kept_as_json_and_decoded_per_gateway(make_demo_app):
@@ -136,3 +146,17 @@ def test_peer_paths_are_kept_as_json_and_decoded_per_gateway(make_demo_app):
     assert decoded[gid] == json.loads(snapshot.peers[gid]) == snapshot.peer_paths(gid)
     assert decoded.get("no-such-gateway", ()) == ()
     assert PeerPathsByGateway({"g": [{"up": True}]})["g"] == [{"up": True}]  # lists pass through
+
+
+def test_history_beside_the_rows_reaches_the_filtered_answer_and_the_csv(demo_app, client):
+    """Flap counts live in ``port_history``, not in the rows: every way out must merge them."""
+    whole = client.get("/api/gateways").get_json()["data"]["gateways"]
+    flapping = next(g for g in whole if any(p["flaps_24h"] for p in g["ports"]))
+    answer = client.get("/api/gateways", query_string={"q": flapping["name"]}).get_json()
+    filtered = answer["data"]["gateways"]
+    assert next(g for g in filtered if g["id"] == flapping["id"])["ports"] == flapping["ports"]
+    lines = list(csv.DictReader(io.StringIO(client.get("/api/export.csv").get_data(as_text=True))))
+    mine = [line for line in lines if line["Router Hostname"] == flapping["name"]]
+    assert len(mine) == len(flapping["ports"])
+    expected = sorted(str(p["flaps_24h"]) for p in flapping["ports"])
+    assert sorted(line["Flaps 24h"] for line in mine) == expected
