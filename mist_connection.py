@@ -26,7 +26,6 @@ Nothing here knows about Flask or about caching; ``dashboard.py`` decides what t
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 import math
 import os
@@ -34,7 +33,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -592,9 +591,8 @@ class MistConnection:
         total = _header_int(first.headers, "X-Page-Total")
         got = len(data)
         del first  # its raw text and bytes need not live while the page is transformed
-        items = Paged(keep(data))
-        del data
         if total is None:
+            items = Paged(keep(data))
             if got >= PAGE_LIMIT:
                 items.incomplete = _incomplete(operation, got, None, "X-Page-Total missing on a full page")
             return items
@@ -615,7 +613,24 @@ class MistConnection:
             count, _, error = result
             return error is not None or (count < PAGE_LIMIT and number < pages)
 
-        results = _fetch_window(page, range(2, last + 1), workers or self._page_workers, ends_paging)
+        # The other pages are asked for while page 1 is transformed, not after: a transform that
+        # waits (the collector's shaping waits for the reference data) would otherwise hold them back.
+        first_done = threading.Event()
+        with ThreadPoolExecutor(1) as background:
+            window = background.submit(
+                _fetch_window,
+                page,
+                range(2, last + 1),
+                workers or self._page_workers,
+                ends_paging,
+                first_done,
+            )
+            try:
+                items = Paged(keep(data))
+            finally:
+                first_done.set()
+            del data
+            results = window.result()
         failures: list[tuple[int, str]] = []
         short_page = None
         for number, (count, part, error) in sorted(results.items()):
@@ -872,7 +887,11 @@ class MistConnection:
 
 
 def _fetch_window(
-    fetch: Callable[[int], Any], numbers: range, workers: int, ends: Callable[[int, Any], bool]
+    fetch: Callable[[int], Any],
+    numbers: range,
+    workers: int,
+    ends: Callable[[int, Any], bool],
+    held: threading.Event | None = None,
 ) -> dict[int, Any]:
     """``fetch(number)`` for each page number, ``workers`` at a time, as a sliding window.
 
@@ -880,22 +899,34 @@ def _fetch_window(
     back one after the other, so each is shaped while the next ones are on their way, instead of a
     wave arriving at once and the cloud idling while the slowest page of the wave is read. Once a
     page ``ends`` paging (failed, or short), no further page is asked for; the pages already in
-    flight are kept. Returns {page number: result}.
+    flight are kept. Until ``held`` is set, the caller holds one of the ``workers`` slots (page 1,
+    being transformed), so no more than ``workers`` pages are ever in hand at once.
+    Returns {page number: result}.
     """
     results: dict[int, Any] = {}
     pending = iter(numbers)
+    exhausted = stopped = False
+    running: dict[Future, int] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        running = {pool.submit(fetch, number): number for number in itertools.islice(pending, workers)}
-        stopped = False
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+        while True:
+            capacity = workers - (1 if held is not None and not held.is_set() else 0)
+            while not (stopped or exhausted) and len(running) < capacity:
+                number = next(pending, None)
+                if number is None:
+                    exhausted = True
+                else:
+                    running[pool.submit(fetch, number)] = number
+            if not running:
+                if stopped or exhausted or held is None:
+                    break
+                held.wait(0.05)
+                continue
+            # A timeout, so that a slot freed by ``held`` is used without waiting for a page.
+            done, _ = wait(running, timeout=0.05 if held is not None else None, return_when=FIRST_COMPLETED)
             for future in done:
                 number = running.pop(future)
                 results[number] = future.result()
                 stopped = stopped or ends(number, results[number])
-            if not stopped:
-                for number in itertools.islice(pending, len(done)):
-                    running[pool.submit(fetch, number)] = number
     return results
 
 
