@@ -26,6 +26,7 @@ Nothing here knows about Flask or about caching; ``dashboard.py`` decides what t
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import math
 import os
@@ -33,7 +34,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -61,6 +62,10 @@ log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 1000
 STATS_PAGE_WORKERS = 3  # gateway stats pages in flight at once (see gateway_stats)
+# Parsed pages not yet transformed, at most (list_all with serial=True): two lets the next page be
+# parsed while the shaping waits for the reference data or works on the current one; each one
+# more costs 27 MB per 1,000 gateways of stats.
+PARSED_PAGES_IN_HAND = 2
 # Pages of any other list in flight at once (sites, inventory: ~12 pages each at 10,000 gateways).
 # Shaping the stats waits for this reference data, so it should arrive in one round trip after its
 # first page: at 12, a cold start at 10,000 gateways had it 0.4 s sooner than at 4. (With 8 and a
@@ -358,6 +363,38 @@ def safe_cursor(cursor: Any, host: str) -> str | None:
     return path if is_mist_url(f"https://{host}{path}", host) else None
 
 
+class _ParsePermit:
+    """A downloaded page's right to be parsed (``list_all(serial=True)``): taken once, when its
+    answer is about to be parsed, given back when its transform is done. Without slots, a no-op."""
+
+    def __init__(self, slots: threading.Semaphore | None):
+        self.slots, self.held = slots, False
+
+    def take(self) -> None:
+        if self.slots is not None and not self.held:
+            self.slots.acquire()
+            self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.slots.release()
+
+
+_PARSE_PERMIT = threading.local()  # the permit of the page this thread is fetching, if any
+
+
+class _GatedResponse(requests.Response):
+    """A response whose JSON is parsed only once this thread's page has its turn (mistapi parses
+    every answer as it wraps it); error answers are parsed at once, since they are retried."""
+
+    def json(self, **kwargs):
+        permit = getattr(_PARSE_PERMIT, "current", None)
+        if permit is not None and 200 <= self.status_code < 300:
+            permit.take()
+        return super().json(**kwargs)
+
+
 class _TimeoutSession(requests.Session):
     """The requests session under every mistapi session: timeouts, host check, failure cause.
 
@@ -392,7 +429,10 @@ class _TimeoutSession(requests.Session):
     def send(self, request, **kwargs):
         if not is_mist_url(request.url, self.allowed_host):
             raise UnsafeURL(f"refused to send a request to {_describe_url(request.url)}")
-        return super().send(request, **kwargs)
+        response = super().send(request, **kwargs)
+        if type(response) is requests.Response:
+            response.__class__ = _GatedResponse  # same object, one method more: see _GatedResponse
+        return response
 
     def last_failure(self) -> BaseException | None:
         """The exception of this thread's latest request, None when it got an answer."""
@@ -570,13 +610,17 @@ class MistConnection:
         transform: Callable[[list], list] | None = None,
         budget: CallBudget | None = None,
         workers: int | None = None,
+        serial: bool = False,
         **kwargs,
     ) -> Paged:
         """All items of a paginated *list* endpoint: page 1, then the other pages concurrently
         (``workers`` at a time, default ``page_workers``).
 
         ``transform`` (optional) turns each page's items into what the caller keeps, as soon as the
-        page arrives, so the raw pages of a large org never all sit in memory at once.
+        page arrives, so the raw pages of a large org never all sit in memory at once. With
+        ``serial``, transforms run one page at a time, and at most ``PARSED_PAGES_IN_HAND`` pages
+        are parsed and not yet transformed: the others wait as downloaded bytes (a parsed page holds
+        ~6 times its size in objects: 27 MB per 1,000 gateways of stats).
 
         The page size is the one asked for (``PAGE_LIMIT``; an ``X-Page-Limit`` header saying
         otherwise is ignored), the page count comes from page 1's ``X-Page-Total`` and is capped at
@@ -599,14 +643,25 @@ class MistConnection:
         pages = -(-total // PAGE_LIMIT)
         last = min(pages, self.max_pages)
 
+        turn = threading.Lock()  # one transform at a time (serial)
+        parsed = threading.Semaphore(PARSED_PAGES_IN_HAND) if serial else None
+
         def page(number: int) -> tuple[int, list, str | None]:
+            permit = _ParsePermit(parsed)
+            _PARSE_PERMIT.current = permit
             try:
                 response = self.call(fn, *args, limit=PAGE_LIMIT, page=number, budget=budget, **kwargs)
                 rows = _decoded(response, operation, list)
+                del response
+                if not serial:
+                    return len(rows), list(keep(rows)), None
+                with turn:
+                    return len(rows), list(keep(rows)), None
             except MistError as exc:
                 return 0, [], str(exc)
-            del response
-            return len(rows), list(keep(rows)), None
+            finally:
+                _PARSE_PERMIT.current = None
+                permit.release()
 
         def ends_paging(number: int, result: tuple[int, list, str | None]) -> bool:
             """A failed page, or a short one before the last: the cloud is failing or the total was wrong."""
@@ -615,21 +670,17 @@ class MistConnection:
 
         # The other pages are asked for while page 1 is transformed, not after: a transform that
         # waits (the collector's shaping waits for the reference data) would otherwise hold them back.
-        first_done = threading.Event()
         with ThreadPoolExecutor(1) as background:
-            window = background.submit(
-                _fetch_window,
-                page,
-                range(2, last + 1),
-                workers or self._page_workers,
-                ends_paging,
-                first_done,
-            )
+            numbers, width = range(2, last + 1), workers or self._page_workers
+            first = _ParsePermit(parsed)
+            first.take()  # page 1 is parsed and in hand
             try:
-                items = Paged(keep(data))
+                with turn:
+                    window = background.submit(_fetch_window, page, numbers, width, ends_paging)
+                    items = Paged(keep(data))
+                    del data
             finally:
-                first_done.set()
-            del data
+                first.release()
             results = window.result()
         failures: list[tuple[int, str]] = []
         short_page = None
@@ -770,11 +821,9 @@ class MistConnection:
     ) -> Paged:
         """Every gateway's stats with ``if_stat``, and (``fields=*``) its ports and VPN peer paths.
 
-        ``transform`` shapes each page on arrival (see ``list_all``); it runs on the thread that
-        fetched the page, which asks for no other page until it returns, so a transform that waits
-        (the collector shapes one page at a time) holds back fetching. Pages are fetched
-        ``STATS_PAGE_WORKERS`` at a time, a new one as soon as one is done: a parsed page of 1,000
-        gateways is about 27 MB, so more in flight raises peak memory.
+        ``transform`` shapes each page on arrival, one page at a time (``list_all``'s ``serial``):
+        at most ``PARSED_PAGES_IN_HAND`` parsed pages exist at once, the others wait as bytes.
+        Pages are fetched ``STATS_PAGE_WORKERS`` at a time, a new one as soon as one is done.
         """
         return self.list_all(
             org_stats.listOrgDevicesStats,
@@ -785,6 +834,7 @@ class MistConnection:
             transform=transform,
             budget=budget,
             workers=min(STATS_PAGE_WORKERS, self._page_workers),
+            serial=transform is not None,
         )
 
     def gateway_templates(self, org_id: str, budget: CallBudget | None = None) -> Paged:
@@ -887,11 +937,7 @@ class MistConnection:
 
 
 def _fetch_window(
-    fetch: Callable[[int], Any],
-    numbers: range,
-    workers: int,
-    ends: Callable[[int, Any], bool],
-    held: threading.Event | None = None,
+    fetch: Callable[[int], Any], numbers: range, workers: int, ends: Callable[[int, Any], bool]
 ) -> dict[int, Any]:
     """``fetch(number)`` for each page number, ``workers`` at a time, as a sliding window.
 
@@ -899,34 +945,22 @@ def _fetch_window(
     back one after the other, so each is shaped while the next ones are on their way, instead of a
     wave arriving at once and the cloud idling while the slowest page of the wave is read. Once a
     page ``ends`` paging (failed, or short), no further page is asked for; the pages already in
-    flight are kept. Until ``held`` is set, the caller holds one of the ``workers`` slots (page 1,
-    being transformed), so no more than ``workers`` pages are ever in hand at once.
-    Returns {page number: result}.
+    flight are kept. Returns {page number: result}.
     """
     results: dict[int, Any] = {}
     pending = iter(numbers)
-    exhausted = stopped = False
-    running: dict[Future, int] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        while True:
-            capacity = workers - (1 if held is not None and not held.is_set() else 0)
-            while not (stopped or exhausted) and len(running) < capacity:
-                number = next(pending, None)
-                if number is None:
-                    exhausted = True
-                else:
-                    running[pool.submit(fetch, number)] = number
-            if not running:
-                if stopped or exhausted or held is None:
-                    break
-                held.wait(0.05)
-                continue
-            # A timeout, so that a slot freed by ``held`` is used without waiting for a page.
-            done, _ = wait(running, timeout=0.05 if held is not None else None, return_when=FIRST_COMPLETED)
+        running = {pool.submit(fetch, number): number for number in itertools.islice(pending, workers)}
+        stopped = False
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 number = running.pop(future)
                 results[number] = future.result()
                 stopped = stopped or ends(number, results[number])
+            if not stopped:
+                for number in itertools.islice(pending, len(done)):
+                    running[pool.submit(fetch, number)] = number
     return results
 
 
