@@ -372,7 +372,7 @@ class Collector:
         # The org name and the reference data are read while the stats pages arrive. The pages are
         # shaped one at a time as they arrive (see MistConnection.gateway_stats), so fetching never
         # waits for shaping and the raw pages of a large org are freed one by one.
-        with ThreadPoolExecutor(len(fetchers) + 1) as readers:
+        with ThreadPoolExecutor(len(fetchers) + 2) as readers:  # + the org name and the events
             # Device events are read alongside the stats, except on a cold start: the first week
             # (up to 30 pages) would compete with the table for the CPU, and the table comes first.
             warm = self.store.current(org_id) is not None
