@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -643,7 +644,7 @@ class MistConnection:
         pages = -(-total // PAGE_LIMIT)
         last = min(pages, self.max_pages)
 
-        turn = threading.Lock()  # one transform at a time (serial)
+        turn = threading.Lock() if serial else nullcontext()  # one transform at a time
         parsed = threading.Semaphore(PARSED_PAGES_IN_HAND) if serial else None
 
         def page(number: int) -> tuple[int, list, str | None]:
@@ -653,8 +654,6 @@ class MistConnection:
                 response = self.call(fn, *args, limit=PAGE_LIMIT, page=number, budget=budget, **kwargs)
                 rows = _decoded(response, operation, list)
                 del response
-                if not serial:
-                    return len(rows), list(keep(rows)), None
                 with turn:
                     return len(rows), list(keep(rows)), None
             except MistError as exc:
@@ -672,15 +671,15 @@ class MistConnection:
         # waits (the collector's shaping waits for the reference data) would otherwise hold them back.
         with ThreadPoolExecutor(1) as background:
             numbers, width = range(2, last + 1), workers or self._page_workers
-            first = _ParsePermit(parsed)
-            first.take()  # page 1 is parsed and in hand
+            page_one = _ParsePermit(parsed)
+            page_one.take()  # page 1 is parsed and in hand
             try:
                 with turn:
                     window = background.submit(_fetch_window, page, numbers, width, ends_paging)
                     items = Paged(keep(data))
                     del data
             finally:
-                first.release()
+                page_one.release()
             results = window.result()
         failures: list[tuple[int, str]] = []
         short_page = None

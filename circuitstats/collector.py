@@ -401,7 +401,7 @@ class Collector:
                     stats, [], [], [], [], ref["configs"], report, references=ref["index"], sort=False
                 )
                 state.progress["pages_done"] = state.progress.get("pages_done", 0) + 1
-                return [(rows, gateway_peers(stats))]
+                return [(rows, gateway_peers(stats))]  # one item per page: list_all extends with it
 
             parts = conn.gateway_stats(org_id, transform=shape_page, budget=budget)
             phases = {"stats_fetched": time.monotonic()}
@@ -625,7 +625,7 @@ def shorter_than_before(previous: Snapshot | None, got: int, incomplete: list[di
 def gateway_peers(stats: list) -> dict[str, bytes]:
     """VPN peer paths of each gateway of one stats page, by validated gateway id, as compact JSON.
 
-    Encoded here, page by page on the shaper thread while the next pages download, because the
+    Encoded here, page by page as each is shaped while the next pages download, because the
     snapshot keeps them as JSON anyway: the ~40,000 path dicts of a 10,000-gateway org (about 45 MB
     as objects) then never live until the end of the collection, and encoding them is off the
     first snapshot's critical path. Problems decode them gateway by gateway (``PeerPathsByGateway``).
