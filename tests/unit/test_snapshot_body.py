@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from circuitstats import codec
 from circuitstats.snapshot import gzip_json
 
 
@@ -31,6 +32,22 @@ def test_rows_may_come_as_a_one_pass_iterator():
     assert json.loads(gzip.decompress(zipped)) == {"success": True, "data": {"gateways": rows}}
 
 
-def test_non_finite_numbers_are_refused_not_written():
+def _strict(text: bytes):
+    """json.loads that refuses NaN and Infinity, as browsers do."""
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_non_finite_numbers_become_null_never_invalid_json():
+    """orjson writes NaN as null (what validate.json_safe makes of it): the body stays strict JSON."""
+    zipped, _ = gzip_json({"success": True}, {"gateways": [{"rx_bps": float("nan")}]}, "gateways")
+    assert _strict(gzip.decompress(zipped))["data"]["gateways"] == [{"rx_bps": None}]
+
+
+def test_without_orjson_non_finite_numbers_are_refused_not_written(monkeypatch):
+    monkeypatch.setattr(codec, "_orjson", None)
     with pytest.raises(ValueError):
         gzip_json({"success": True}, {"gateways": [{"rx_bps": float("nan")}]}, "gateways")
