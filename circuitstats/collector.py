@@ -43,6 +43,9 @@ IDENTITY_TTL = 60 * 60.0  # /self and the org name
 FIRST_RETRY = 30.0  # a bad reference answer is retried within a minute, then with growing pauses
 MAX_RETRY = 15 * 60.0
 MAX_WANTED_ORGS = 5  # orgs picked in the UI that the collector keeps collecting
+# A standby tries the lease this long after it should have run out: Redis expires keys on time,
+# and a standby that wakes a little late still takes over well within the TTL's tick.
+STANDBY_MARGIN_SECONDS = 0.05
 # Calls one collection of the table may spend (a 10,000-gateway org needs about 20; 100,000 about 120):
 # a cloud or proxy that lies about totals or cursors cannot make it spend the tokens' hour.
 TABLE_CALL_BUDGET = 200
@@ -195,8 +198,17 @@ class Collector:
                     self._publish_status()
             except Exception:  # a bug here must not end collection for good
                 log.exception("collector loop failed")
-            self._wake.wait(tick)
+            self._wake.wait(self._pause(tick))
             self._wake.clear()
+
+    def _pause(self, tick: float) -> float:
+        """How long the loop sleeps: a tick for the holder (it renews each tick, a third of the TTL);
+        a standby wakes as the holder's lease runs out instead, so when the holder dies it takes
+        over within one TTL of the last renewal rather than up to a tick later."""
+        if self.is_holder:
+            return tick
+        left = self.lease.expires_in()
+        return tick if left is None else min(tick, left + STANDBY_MARGIN_SECONDS)
 
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

@@ -41,6 +41,9 @@ class LocalLease:
     def holder(self) -> str | None:
         return self.me
 
+    def expires_in(self) -> float | None:
+        return None
+
 
 class RedisLease:
     """A lease in Redis: ``SET key me NX PX ttl``, renewed by its holder, released on shutdown."""
@@ -77,3 +80,11 @@ class RedisLease:
     def holder(self) -> str | None:
         raw = self.link.run(lambda c: c.get(self.key))
         return raw.decode() if raw else None
+
+    def expires_in(self) -> float | None:
+        """Seconds until the current lease runs out unless renewed (0 when nobody holds it), None
+        when Redis cannot tell: a standby waits this long, not a whole tick, to take over."""
+        left_ms = self.link.run(lambda c: c.pttl(self.key))
+        if not isinstance(left_ms, int) or left_ms == -1:  # unreachable, or a key without a TTL
+            return None
+        return max(left_ms, 0) / 1000

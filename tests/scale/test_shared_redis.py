@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+import redis
 import requests
 
 from app import create_app
@@ -52,6 +53,18 @@ def test_lease_has_one_holder_and_passes_on_within_its_ttl(redis_server):
     assert first.holder() is None
 
 
+def test_a_standby_knows_when_the_lease_runs_out(redis_server):
+    holder = RedisLease(RedisLink(redis_server.url), ttl=2.0)
+    standby = RedisLease(RedisLink(redis_server.url), ttl=2.0)
+    assert standby.expires_in() == 0, "nobody holds it: take it now"
+    assert holder.acquire_or_renew() is True
+    assert 1.8 < standby.expires_in() <= 2.0
+    holder.release()
+    assert standby.expires_in() == 0
+    unreachable = RedisLease(RedisLink("redis://127.0.0.1:1/0"), ttl=2.0)
+    assert unreachable.expires_in() is None, "Redis cannot tell: the standby keeps its tick"
+
+
 @pytest.mark.slow
 def test_two_processes_one_collector_and_takeover_without_a_blank_page(redis_server, tmp_path):
     env = {
@@ -94,7 +107,12 @@ def test_two_processes_one_collector_and_takeover_without_a_blank_page(redis_ser
         holder, survivor = ("a", "b") if calls["a"] else ("b", "a")
         procs, bases = {"a": proc_a, "b": proc_b}, {"a": base_a, "b": base_b}
 
-        # Kill the holder without a chance to release its lease; the survivor keeps answering.
+        # Kill the holder just after it renewed its lease (the lease then lives longest), without a
+        # chance to release it; the survivor keeps answering.
+        lease_key = redis.Redis.from_url(redis_server.url)
+        deadline = time.monotonic() + 5
+        while lease_key.pttl("mcs:collector:lease") < 2800 and time.monotonic() < deadline:
+            time.sleep(0.01)
         os.killpg(procs[holder].pid, signal.SIGKILL)
         started, blank = time.monotonic(), []
         while time.monotonic() - started < 12:
@@ -107,7 +125,9 @@ def test_two_processes_one_collector_and_takeover_without_a_blank_page(redis_ser
             time.sleep(0.2)
         took_over = time.monotonic() - started
         assert status["is_holder"], "the survivor took the lease"
-        assert took_over < 3 + 2.5, f"takeover within one lease TTL (+ a loop tick), took {took_over:.1f} s"
+        # The standby wakes as the lease runs out (at most 3 s after the kill, the holder renewing
+        # every second), + 0.05 s margin; this loop looks every 0.2 s. A tick late would be 4 s.
+        assert took_over < 3 + 0.4, f"takeover within one lease TTL, took {took_over:.2f} s"
         assert blank == [], "the page never went blank"
 
     # One cold collection of a 300-gateway org costs what both processes spent together.
