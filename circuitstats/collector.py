@@ -13,8 +13,9 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,8 +189,12 @@ class Collector:
             self.lease.release()
             self.is_holder = False
 
+    def _tick(self) -> float:
+        """The loop's beat: a third of the lease TTL (the holder renews each tick), 0.2 to 2 s."""
+        return max(0.2, min(2.0, (self.lease.ttl or 6.0) / 3, self.interval))
+
     def _run(self) -> None:
-        tick = max(0.2, min(2.0, (self.lease.ttl or 6.0) / 3, self.interval))
+        tick = self._tick()
         while not self._stop.is_set():
             try:
                 self.is_holder = self.lease.acquire_or_renew()
@@ -283,20 +288,50 @@ class Collector:
 
     # ----- collecting -----------------------------------------------------------------------------
     def _collect_due(self) -> None:
-        now = self.clock()
-        self._refresh_orgs(now)
-        for org_id in self.wanted_orgs():
-            if self._stop.is_set() or not self.is_holder:
-                return
-            state = self._state(org_id)
-            if self.clock() >= state.next_run:
-                self.collect(org_id)
+        with self._lease_kept():
+            self._refresh_orgs(self.clock())
+            for org_id in self.wanted_orgs():
+                if self._stop.is_set() or not self.is_holder:
+                    return
+                state = self._state(org_id)
+                if self.clock() >= state.next_run:
+                    self.collect(org_id)
+
+    @contextmanager
+    def _lease_kept(self) -> Iterator[None]:
+        """Renew the lease every tick while the holder reads Mist, from a thread of its own.
+
+        The loop renews between rounds only, and one round may outlast the TTL (a slow
+        cloud, 429 pauses, a very large org): an expired lease would let a second process start
+        collecting alongside. If the lease is lost anyway (Redis failed over), this collection
+        still finishes and publishes; the loop then stops collecting.
+        """
+        if not self.lease.ttl or not self.is_holder:
+            yield
+            return
+        done = threading.Event()
+
+        def keep() -> None:
+            while not done.wait(self._tick()):
+                if self.lease.renew() is False:
+                    log.warning("the collector lease was lost during a collection")
+                    self.is_holder = False
+                    return
+
+        keeper = threading.Thread(target=keep, name="lease-keeper", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join()
 
     def collect_once(self) -> list[Snapshot | None]:
         """Collect every wanted org now (tests, benchmarks), holder or not; returns what was published."""
         self.is_holder = self.lease.acquire_or_renew()
-        self._refresh_orgs(self.clock())
-        return [self.collect(org_id) for org_id in self.wanted_orgs()]
+        with self._lease_kept():
+            self._refresh_orgs(self.clock())
+            return [self.collect(org_id) for org_id in self.wanted_orgs()]
 
     def collect(self, org_id: str) -> Snapshot | None:
         """One collection of one org -> one published snapshot (fresh, or the previous one stale).

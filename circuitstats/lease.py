@@ -35,6 +35,9 @@ class LocalLease:
     def acquire_or_renew(self) -> bool:
         return True
 
+    def renew(self) -> bool | None:
+        return True
+
     def release(self) -> None:
         pass
 
@@ -73,6 +76,13 @@ class RedisLease:
         held = self.link.run(attempt, default=None)
         self.degraded = held is None
         return True if held is None else bool(held)
+
+    def renew(self) -> bool | None:
+        """Extend the lease if this process still holds it, never take a free one (the keeper of a
+        running collection must not grab a lease released on shutdown); None when Redis is down."""
+        ttl_ms = int(self.ttl * 1000)
+        renewed = self.link.run(lambda c: self._renew(keys=[self.key], args=[self.me, ttl_ms], client=c))
+        return None if renewed is None else bool(renewed)
 
     def release(self) -> None:
         self.link.run(lambda c: self._release(keys=[self.key], args=[self.me], client=c))

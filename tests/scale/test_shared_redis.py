@@ -61,8 +61,34 @@ def test_a_standby_knows_when_the_lease_runs_out(redis_server):
     assert 1.8 < standby.expires_in() <= 2.0
     holder.release()
     assert standby.expires_in() == 0
+    assert holder.renew() is False and holder.holder() is None, "renewing never takes a released lease"
     unreachable = RedisLease(RedisLink("redis://127.0.0.1:1/0"), ttl=2.0)
     assert unreachable.expires_in() is None, "Redis cannot tell: the standby keeps its tick"
+
+
+def test_a_collection_longer_than_the_lease_keeps_it(redis_server):
+    """The loop renews between collections; a collection that outlasts the TTL renews it too, so no
+    second process starts collecting alongside (a slow cloud here: 1 s per Mist call)."""
+    app = create_app(
+        {"demo": True, "demo_gateways": 30, "demo_latency_ms": 1000, "redis_url": redis_server.url,
+         "collector_lease_seconds": 1.0, "enrich_budget": 0, "extra": {"collector_autostart": False}}
+    )  # fmt: skip
+    rival = RedisLease(RedisLink(redis_server.url), ttl=1.0)
+    collecting = threading.Thread(target=collect, args=(app,))
+    started = time.monotonic()
+    collecting.start()
+    rival_held = []
+    while collecting.is_alive():
+        if rival.acquire_or_renew():
+            rival_held.append(round(time.monotonic() - started, 2))
+            break
+        time.sleep(0.05)
+    collecting.join()
+    took = time.monotonic() - started
+    assert took > 2.5, f"the collection must outlast the 1 s lease to show anything, took {took:.1f} s"
+    assert rival_held == [], f"another process took the lease {rival_held} s into the collection"
+    assert rival.holder() == runtime_of(app).collector.lease.me
+    assert runtime_of(app).collector.is_holder
 
 
 @pytest.mark.slow
