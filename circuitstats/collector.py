@@ -155,6 +155,8 @@ class Collector:
         self.settings = settings
         self.interval = float(settings.cache_ttl_seconds)
         self.enricher = enricher
+        if enricher is not None:
+            enricher.active = lambda: self.is_holder
         self.clock = clock
         self.hooks = hooks or {}  # extra per-snapshot computations (problems, history), by name
         self.orgs_ref = Reference()

@@ -25,6 +25,8 @@ RETRY_FAILED_AFTER = 300.0
 # Calls one site's read may spend (two questions with their retries): a lying page total or a
 # failing cloud cannot turn one site into dozens of calls.
 SITE_CALL_BUDGET = 8
+# How often an enricher whose process lost the collector lease looks whether it holds it again.
+STANDBY_RECHECK_SECONDS = 2.0
 
 
 class HourlyBudget:
@@ -125,6 +127,9 @@ class SiteEnricher:
     ):
         self._fetch_configs = fetch_configs
         self._fetch_setting = fetch_setting
+        # Whether this process may call Mist now: the collector makes it "holds the lease", so a
+        # process that lost the lease stops enriching instead of spending a second budget.
+        self.active: Callable[[], bool] = lambda: True
         self.budget = HourlyBudget(budget_per_hour, clock)
         self._start_delay = start_delay
         self._pause = pause_between_calls
@@ -216,6 +221,9 @@ class SiteEnricher:
         if self._stop.wait(self._start_delay):
             return
         while not self._stop.is_set():
+            if not self.active():
+                self._stop.wait(STANDBY_RECHECK_SECONDS)
+                continue
             job = self._next_job()
             if job is None:
                 self._wake.clear()
