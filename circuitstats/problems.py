@@ -28,8 +28,8 @@ last copy, not current, so deriving port problems from them would list stale noi
 down does not also report its paths down, nor congestion: the port being down says it all.
 
 Order (see :func:`sort_key`): severity (critical, major, minor), then kind in the table's order,
-then the oldest ``since`` first (a longer outage before a newer one; unknown ``since`` last), then
-site, gateway and port names, naturally.
+then the oldest ``since`` first (a longer outage before a newer one; ``first_seen`` when ``since``
+is unknown, unknown last), then site, gateway and port names, naturally.
 """
 
 from __future__ import annotations
@@ -137,6 +137,8 @@ def _problem(
 def sort_key(problem: Mapping[str, Any]) -> tuple:
     """Most severe first; see the module docstring for the full order."""
     since = problem.get("since")
+    if since is None:
+        since = problem.get("first_seen")
     return (
         _SEVERITY_RANK.get(problem.get("severity"), len(SEVERITIES)),
         _KIND_RANK.get(problem.get("kind"), len(KINDS)),
@@ -298,6 +300,7 @@ def compute_problems(
     history: Mapping[str, Mapping[str, Any]] | None,
     thresholds: Thresholds,
     now: float,
+    previous: Iterable[Mapping[str, Any]] = (),
 ) -> list[dict]:
     """Problems of every gateway, most severe first.
 
@@ -307,17 +310,41 @@ def compute_problems(
     is accepted for rules that age things; the current rules only compare against thresholds.
 
     Each item: ``{kind, severity, gateway_id, gateway, site_id, site, port, since, detail, value,
-    threshold}``; ``port`` None for gateway-wide problems, ``since`` epoch seconds or None when not
-    known, ``value``/``threshold`` the measured number and its limit where there is one.
+    threshold, first_seen}``; ``port`` None for gateway-wide problems, ``since`` epoch seconds or
+    None when not known, ``value``/``threshold`` the measured number and its limit where there is
+    one. ``first_seen`` is when a collection first saw the problem, carried from ``previous`` (the
+    problems of the org's last snapshot) for as long as it lasts, else ``now``.
     """
-    del now  # kept in the signature: the collector passes it, future rules (durations) need it
     peers = peers or {}
     history = history or {}
     found: list[dict] = []
     for row in rows:
         found.extend(_gateway_problems(row, peers.get(row.get("id"), ()), history, thresholds))
+    _carry_first_seen(found, previous, now)
     found.sort(key=sort_key)
     return found
+
+
+def problem_key(problem: Mapping[str, Any]) -> tuple:
+    """What makes a problem the same one from one snapshot to the next: its kind and where it is."""
+    return problem.get("kind"), problem.get("gateway_id"), problem.get("port")
+
+
+def _carry_first_seen(found: list[dict], previous: Iterable[Mapping[str, Any]], now: float) -> None:
+    """Set each problem's ``first_seen``, keeping the previous snapshot's for a problem still there.
+
+    Why: congestion, degraded paths and down paths carry no start time in the stats or the events
+    we read, yet "since when" is the NOC's second question. The first collection that saw the
+    problem, continuously since, is a lower bound on how long it has lasted: the page shows it as
+    "at least" when ``since`` is unknown. A problem that went away and came back starts again.
+    """
+    seen: dict[tuple, float] = {}
+    for problem in previous:
+        first = _number(problem.get("first_seen")) if isinstance(problem, Mapping) else None
+        if first:
+            seen[problem_key(problem)] = first
+    for problem in found:
+        problem["first_seen"] = seen.get(problem_key(problem), now)
 
 
 def problem_counts(problems: Iterable[Mapping[str, Any]]) -> dict[str, int]:

@@ -83,7 +83,10 @@ class Triage:
             incomplete.append(missing)
         history = self.history(org_id).for_rows(fields["gateways"], now)
         peers = PeerPathsByGateway(fields["peers"])
-        problems = compute_problems(fields["gateways"], peers, history, self.thresholds, now)
+        before = self.store.current(org_id)
+        problems = compute_problems(
+            fields["gateways"], peers, history, self.thresholds, now, before.problems if before else ()
+        )
         return {
             "history": {key: entry for key, entry in history.items() if eventful(entry)},
             "port_history": port_figures(fields["gateways"], history),

@@ -79,6 +79,26 @@ export function formatAgo(epochSeconds, now = Date.now() / 1000) {
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h ago`;
 }
 
+// When the problem began: `since` from the stats or events; else `first_seen`, the first
+// collection that saw it, shown as a lower bound ("≥"): congestion and path trouble carry no start.
+function sinceNode(p, now) {
+  if (!isUnknown(p.since)) {
+    return el('time', {
+      datetime: new Date(p.since * 1000).toISOString(),
+      title: formatDateTimeZone(p.since),
+      text: formatAgo(p.since, now),
+    });
+  }
+  if (isUnknown(p.first_seen)) return naNode();
+  const ago = formatAgo(p.first_seen, now);
+  return el('time', {
+    class: 'seen-since',
+    datetime: new Date(p.first_seen * 1000).toISOString(),
+    title: `First seen by this dashboard ${formatDateTimeZone(p.first_seen)}; it may have begun earlier`,
+    text: ago === 'just now' ? 'seen just now' : `≥ ${ago}`,
+  });
+}
+
 const SEVERITY_CLASS = { critical: 'pill-bad', major: 'pill-warn', minor: 'pill-minor' };
 
 export class ProblemsView {
@@ -255,11 +275,7 @@ export class ProblemsView {
   }
 
   row(p, index, now) {
-    const since = isUnknown(p.since) ? naNode() : el('time', {
-      datetime: new Date(p.since * 1000).toISOString(),
-      title: formatDateTimeZone(p.since),
-      text: formatAgo(p.since, now),
-    });
+    const since = sinceNode(p, now);
     const severity = String(p.severity ?? '');
     return el('tr', { class: `problem-row severity-${SEVERITY_CLASS[severity] ? severity : 'unknown'}`, dataset: { gatewayId: p.gateway_id ?? '' } },
       el('td', {}, severity ? el('span', { class: `pill ${SEVERITY_CLASS[severity] || 'pill-minor'}`, text: severity }) : naNode()),

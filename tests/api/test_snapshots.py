@@ -160,3 +160,19 @@ def test_history_beside_the_rows_reaches_the_filtered_answer_and_the_csv(demo_ap
     assert len(mine) == len(flapping["ports"])
     expected = sorted(str(p["flaps_24h"]) for p in flapping["ports"])
     assert sorted(line["Flaps 24h"] for line in mine) == expected
+
+
+def test_problems_keep_when_they_were_first_seen_from_one_snapshot_to_the_next(make_demo_app):
+    from circuitstats.problems import problem_key
+
+    app = make_demo_app(extra={"collect": False})
+    [first] = collect(app)
+    [second] = collect(app)
+    assert second.as_of > first.as_of
+    seen_first = {problem_key(p): p["first_seen"] for p in first.problems}
+    assert seen_first and set(seen_first.values()) == {first.as_of}, "all new in the first collection"
+    kept = [p for p in second.problems if problem_key(p) in seen_first]
+    assert kept and len(kept) == len(second.problems), "the same org a moment later: the same problems"
+    assert all(p["first_seen"] == seen_first[problem_key(p)] for p in kept)
+    served = app.test_client().get("/api/problems").get_json()["data"]["problems"]
+    assert {p["first_seen"] for p in served} == {first.as_of}

@@ -161,6 +161,12 @@ def test_problem_item_filters_to_its_kind_and_expands_its_gateway(triage):
     assert re.fullmatch(
         r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC[+-]\d{2}:\d{2}", since.get_attribute("title")
     )
+    # A problem without a start time (congestion, paths) shows how long it has been seen, at least.
+    unknown = [i for i, p in enumerate(first) if p["since"] is None]
+    assert unknown, "the list's first page has a problem without a start time"
+    seen = rows.nth(unknown[0]).locator("time.seen-since")
+    assert re.fullmatch(r"(seen just now|≥ \d+ min ago|≥ \d+ h \d+ min ago)", seen.text_content())
+    assert seen.get_attribute("title").startswith("First seen by this dashboard ")
 
     target = next(p for p in answers.problems["problems"] if p["kind"] == "port_down")
     page.locator(f'#problems-body button.problem-btn[data-gateway-id="{target["gateway_id"]}"]'

@@ -96,6 +96,7 @@ def test_disconnected_gateway_is_critical_since_last_seen_and_hides_its_stale_po
         "detail": "disconnected from the Mist cloud",
         "value": None,
         "threshold": None,
+        "first_seen": NOW,
     }
 
 
@@ -482,3 +483,42 @@ def test_simulated_org_gives_the_known_problems(simulated):
     )
     assert counts["port_down"] == down_ports
     assert [sort_key(p) for p in found] == sorted(sort_key(p) for p in found)
+
+
+# ---------------------------------------------------------------------------------------------
+# first_seen: how long a problem without a start time has lasted, at least
+# ---------------------------------------------------------------------------------------------
+
+
+def _congested_row(gateway_id: str = "gw-1", name: str = "branch-1"):
+    return gateway([port(rx_bps=95_000_000)], id=gateway_id, name=name)
+
+
+def test_a_new_problem_is_first_seen_now_and_keeps_that_while_it_lasts():
+    [first] = problems([_congested_row()])
+    assert first["kind"] == "congested" and first["since"] is None and first["first_seen"] == NOW
+    later = compute_problems([_congested_row()], {}, {}, LIMITS, NOW + 600, previous=[first])
+    assert [p["first_seen"] for p in later] == [NOW]
+
+
+def test_a_problem_that_went_away_and_came_back_starts_again():
+    [first] = problems([_congested_row()])
+    healthy = compute_problems([gateway()], {}, {}, LIMITS, NOW + 300, previous=[first])
+    assert healthy == []
+    again = compute_problems([_congested_row()], {}, {}, LIMITS, NOW + 600, previous=healthy)
+    assert [p["first_seen"] for p in again] == [NOW + 600]
+
+
+def test_first_seen_belongs_to_the_same_kind_and_port_only():
+    [first] = problems([_congested_row()])
+    other_port = {**first, "port": "ge-0/0/9"}
+    other_kind = {**first, "kind": "path_degraded"}
+    later = compute_problems([_congested_row()], {}, {}, LIMITS, NOW + 600, previous=[other_port, other_kind])
+    assert [p["first_seen"] for p in later] == [NOW + 600]
+
+
+def test_problems_without_since_are_ordered_by_how_long_they_have_been_seen():
+    rows = [_congested_row("gw-a", "alpha"), _congested_row("gw-b", "bravo")]
+    earlier = compute_problems(rows[1:], {}, {}, LIMITS, NOW)  # bravo congested first
+    ordered = compute_problems(rows, {}, {}, LIMITS, NOW + 600, previous=earlier)
+    assert [(p["gateway"], p["first_seen"]) for p in ordered] == [("bravo", NOW), ("alpha", NOW + 600)]
