@@ -4,7 +4,8 @@
 
 Builds the gateway rows of the simulated org exactly as the collector does (org-wide stats pages
 through circuits.build_gateway_rows), reads a week of port events through the simulated search
-endpoint, then times what the collector runs on every collection: ingesting the events,
+endpoint and what the refreshes after it cost (search calls per collection, one a minute), then
+times what the collector runs on every collection: ingesting the events,
 ``PortHistory.for_rows`` (Snapshot.history), ``compute_problems`` and ``problem_counts``, plus the
 JSON round trip that keeps the history in Redis. Prints a table and writes
 bench/results/problems.json. Times are CPU milliseconds of this process (steady on a busy machine,
@@ -65,6 +66,32 @@ def search_all(session: requests.Session, path: str, **params) -> tuple[list, in
     return results, calls
 
 
+def refresh_calls(sim, session, org: str, events: list, start: float, end: float, refreshes: int, interval: float):
+    """Search calls and events read by each of ``refreshes`` collections ``interval`` seconds apart,
+    once the week is read: what the collector spends on events in the steady state (issue #15: at
+    most 5 calls)."""
+    history = PortHistory()
+    history.ingest(events, start, end)
+    calls, read = [], []
+    for step in range(1, refreshes + 1):
+        now = end + step * interval
+        sim._fixed_now = now  # the simulated cloud's clock moves on by one refresh
+        window_start, window_end = history.next_window(now)
+        fresh, used = search_all(
+            session,
+            org + "/devices/events/search",
+            device_type="gateway",
+            type=",".join(PORT_EVENT_TYPES),
+            start=int(window_start),
+            end=int(window_end),
+        )
+        history.ingest(fresh, window_start, window_end)
+        calls.append(used)
+        read.append(len(fresh))
+    sim._fixed_now = None
+    return calls, read
+
+
 WALL: dict[str, float] = {}
 
 
@@ -116,6 +143,9 @@ def main() -> None:
         end=int(end),
     )
 
+    refresh_interval = 60.0  # CACHE_TTL_SECONDS' default: one collection a minute
+    steady_calls, steady_read = refresh_calls(sim, session, org, events, start, end, 15, refresh_interval)
+
     def first_ingest():
         fresh = PortHistory()
         fresh.ingest(events, start, end)
@@ -142,6 +172,9 @@ def main() -> None:
         "port_events_7d": len(events),
         "event_search_calls": event_calls,
         "ports_with_events": len(history.events),
+        "steady_refresh_interval_s": refresh_interval,
+        "steady_event_calls_per_refresh": steady_calls,
+        "steady_events_read_per_refresh": steady_read,
         "wall_ms_best": {key: round(value, 1) for key, value in WALL.items()},
         "cpu_ms": {
             "ingest_week": [round(ingest_best, 1), round(ingest_median, 1)],
@@ -160,6 +193,10 @@ def main() -> None:
     print(f"org: {len(rows)} gateways, {ports} WAN ports, {results['peer_paths']} peer paths")
     print(f"rows built from stats pages in {rows_seconds:.2f} s (not part of the timings below)")
     print(f"port events in 7 days: {len(events)} in {event_calls} search calls")
+    print(
+        f"then one collection a minute for {len(steady_calls)} minutes: {steady_calls} search calls each"
+        f" (max {max(steady_calls)}), reading {min(steady_read)} to {max(steady_read)} events each"
+    )
     print(f"{'step (CPU ms)':<34} {'best':>9} {'median':>9} {'best wall':>10}")
     for label, key, best, median in (
         ("ingest a week of events", "ingest", ingest_best, ingest_median),
