@@ -877,11 +877,14 @@ class MistConnection:
         types: str | list[str] | tuple[str, ...],
         budget: CallBudget | None = None,
         transform: Callable[[list], list] | None = None,
+        newest_first: bool = False,
     ) -> Paged:
         """Gateway events of the whole org in [start, end] (epoch s), of the given types, all pages.
 
         One paginated search whatever the org size (searchOrgDeviceEvents with
         ``device_type=gateway``; the cloud's default type is ``ap``). Paging is ``search_all``'s.
+        Oldest first by default: a read cut short covers [start, newest seen]; ``newest_first``
+        covers [oldest seen, end] instead (the recent events first).
         """
         wanted = types if isinstance(types, str) else ",".join(types)
         return self.search_all(
@@ -891,7 +894,7 @@ class MistConnection:
             type=wanted,
             start=str(int(start)),
             end=str(int(end)),
-            sort="timestamp",  # oldest first: a read cut short still covers [start, newest seen]
+            sort="-timestamp" if newest_first else "timestamp",
             budget=budget,
             transform=transform,
         )

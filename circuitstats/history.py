@@ -13,11 +13,18 @@ keeps those events between collections so each collection only reads what is new
     store(history.to_json())                     # survives a restart without re-reading a week
 
 Pure and I/O free: the collector does the reading and storing. If a read fails, do not call
-``ingest``: the next window then still starts where the last good read ended. If a read stops
-part-way (call budget spent), its pages sorted oldest first (Mist's default ``sort=timestamp``),
-ingest what came with ``end=newest_event_time(events)``: the next reads continue from there, so a
-first week too large for one collection's budget is caught up over a few. Not thread-safe: one
-collector owns it.
+``ingest``: the next window then still starts where the last good read ended. Reads that stop
+part-way (call budget spent) are ingested for what they cover, which stays one unbroken span:
+
+* the first read (a whole week) goes newest first (``sort=-timestamp``): ingest what came with
+  ``start=oldest_event_time(events)``. The last day, which decides what is flapping now, is then
+  known after the first collection; ``backfill_window`` gives the older part still to read (newest
+  first again) in the next collections, until the week is covered;
+* later reads go oldest first (``sort=timestamp``): ingest with ``end=newest_event_time(events)``,
+  the next read continues from there.
+
+Until the span covers the last 24 h (the week), the figures over them are None: unknown, not zero.
+Not thread-safe: one collector owns it.
 
 Definitions (also what the page and the CSV show):
 
@@ -30,12 +37,12 @@ Definitions (also what the page and the CSV show):
   whose ``last_flapped`` is in the window. A port *up* now with no event at all is taken as up
   all along: its ``last_flapped`` (often a reboot) does not say when it went down.
 * ``flaps_24h`` / ``flaps_7d``: changes with a timestamp in ``(now - 24 h, now]`` / ``(now - 7 d,
-  now]``; ``None`` until a first read has been ingested (unknown is not zero).
+  now]``; ``None`` until the reads cover that day (that week): unknown is not zero.
 * The **observed window** is ``[max(first read start, now - 7 d), now]``. The state at its start is
   the last event before it (pruning keeps one per port for this), else the opposite of the first
   change in it, else the current state from the port row.
 * ``availability_7d``: percent of the observed window the port was up (0..100, 3 decimals);
-  ``None`` when neither events nor the port row tell the state.
+  ``None`` when neither events nor the port row tell the state, or while the week is not read yet.
 * ``down_intervals``: ``[[start, end], ...]`` of the observed window, ``end`` None while still down.
 * ``since``: when the current state began (last change, or the row's ``last_flapped``); None unknown.
 
@@ -63,6 +70,7 @@ __all__ = [
     "compact_events",
     "event_key",
     "newest_event_time",
+    "oldest_event_time",
     "port_summary",
 ]
 
@@ -78,6 +86,9 @@ DEFAULT_OVERLAP_SECONDS = 300.0
 # A port changing state every 10 minutes for a week makes ~1,000 events; past that it is flapping
 # by any threshold, so older events are dropped (its 7-day figures become lower bounds).
 DEFAULT_MAX_EVENTS_PER_PORT = 1000
+
+# A read that starts this close after a moment still counts as covering it (int-second windows).
+_COVER_SLACK = 1.0
 
 _MAC_NOISE = re.compile(r"[\s:.\-]")
 _MS_EPOCH = 1e11  # an epoch this large is in milliseconds (year 5138 in seconds)
@@ -134,11 +145,22 @@ def compact_events(events: list) -> list:
     return [{k: e.get(k) for k in _EVENT_FIELDS} if isinstance(e, Mapping) else None for e in events]
 
 
+def _event_times(events: Iterable[Any]) -> list[float]:
+    return [parsed[1] for parsed in map(_parse_event, events) if parsed is not None]
+
+
 def newest_event_time(events: Iterable[Any]) -> float | None:
     """Timestamp (epoch s) of the newest port up/down event, None when there is none: the ``end``
-    to ingest a read that stopped part-way with."""
-    times = [parsed[1] for parsed in map(_parse_event, events) if parsed is not None]
+    to ingest an oldest-first read that stopped part-way with."""
+    times = _event_times(events)
     return max(times) if times else None
+
+
+def oldest_event_time(events: Iterable[Any]) -> float | None:
+    """Timestamp (epoch s) of the oldest port up/down event, None when there is none: the ``start``
+    to ingest a newest-first read that stopped part-way with."""
+    times = _event_times(events)
+    return min(times) if times else None
 
 
 class PortHistory:
@@ -172,15 +194,27 @@ class PortHistory:
             return oldest, now
         return max(oldest, min(self.read_until - self.overlap, now)), now
 
+    def backfill_window(self, now: float) -> tuple[float, float] | None:
+        """(start, end) of the older events a first read cut short did not reach (read them newest
+        first), None once the reads go back the whole retention."""
+        if self.covered_since is None or self.covers(now - self.retention):
+            return None
+        return now - self.retention, self.covered_since + 1  # + 1 s: same-second events, deduplicated
+
+    def covers(self, since: float) -> bool:
+        """Whether the reads ingested so far cover everything from ``since`` on."""
+        return self.covered_since is not None and self.covered_since <= since + _COVER_SLACK
+
     def ingest(self, events: Iterable[Any], start: float, end: float) -> int:
         """Add the events of one complete read of ``[start, end]`` (any order; other event types
-        and malformed items are ignored) and record that everything up to ``end`` has been read.
-        Returns how many events were new (not already known from an overlapping read).
+        and malformed items are ignored) and record that everything from ``start`` to ``end`` has
+        been read. Returns how many events were new (not already known from an overlapping read).
 
-        The first ingest fixes ``covered_since`` to ``start``: nothing is known before it. Ingest
-        only a complete read: a partial one would make the next window skip what it missed.
+        ``[start, end]`` must touch what was read before (a later read overlaps its end, a backfill
+        ends where the reads begin): the span read stays unbroken. Ingest only what a read covered
+        completely (see the module docstring for reads cut short).
         """
-        if self.covered_since is None:
+        if self.covered_since is None or start < self.covered_since:
             self.covered_since = start
         fresh: dict[str, list[tuple[float, bool]]] = {}
         for event in events:
@@ -240,9 +274,19 @@ class PortHistory:
         last_flapped: float | None = None,
     ) -> dict:
         """The history dict of one port row (see :func:`port_summary`)."""
-        return port_summary(
+        summary = port_summary(
             self.port_events(mac, port_name), now, self.covered_since, self.retention, up, last_flapped
         )
+        return self._unknown_until_read(summary, self.covers(now - DAY), self.covers(now - self.retention))
+
+    @staticmethod
+    def _unknown_until_read(summary: dict, day: bool, week: bool) -> dict:
+        """The figures over a day (a week) the reads do not cover yet set to None: unknown, not zero."""
+        if not day:
+            summary["flaps_24h"] = summary["first_change_24h"] = None
+        if not week:
+            summary["flaps_7d"] = summary["availability_7d"] = None
+        return summary
 
     def for_rows(self, rows: Iterable[Mapping[str, Any]], now: float) -> dict[str, dict]:
         """``"<gateway_id>|<port name>"`` -> history dict for every WAN port of the gateway rows
@@ -252,6 +296,7 @@ class PortHistory:
         # most gateways have no event in a week: skip their per-port key lookups altogether
         macs_with_events = {key.partition("|")[0] for key in self.events}
         covered, retention = self.covered_since, self.retention
+        day, week = self.covers(now - DAY), self.covers(now - retention)
         for row in rows:
             gateway_id, mac = row.get("id"), row.get("mac")
             if not gateway_id:
@@ -261,9 +306,10 @@ class PortHistory:
                 name = port.get("name")
                 if name:
                     events = [] if quiet else self.port_events(mac, name)
-                    out[f"{gateway_id}|{name}"] = port_summary(
+                    summary = port_summary(
                         events, now, covered, retention, port.get("up"), port.get("last_flapped")
                     )
+                    out[f"{gateway_id}|{name}"] = self._unknown_until_read(summary, day, week)
         return out
 
     # ----- keeping ------------------------------------------------------------------------------

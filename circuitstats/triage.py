@@ -12,7 +12,13 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future
 
-from circuitstats.history import PORT_EVENT_TYPES, PortHistory, compact_events, newest_event_time
+from circuitstats.history import (
+    PORT_EVENT_TYPES,
+    PortHistory,
+    compact_events,
+    newest_event_time,
+    oldest_event_time,
+)
 from circuitstats.problems import Thresholds, compute_problems, problem_counts
 from circuitstats.snapshot import HISTORY_FIELDS, PeerPathsByGateway
 from mist_connection import CallBudget, MistError
@@ -47,29 +53,54 @@ class Triage:
         return self._histories[org_id]
 
     def read_events(self, org_id: str, now: float) -> dict | None:
-        """Read the events since the last read; an ``incomplete`` entry when it fell short."""
+        """Read the events since the last read, then older ones a first read could not reach, within
+        one budget; an ``incomplete`` entry while the week is not all read or a read fell short.
+
+        The first read takes the week newest first, so the last day (what is flapping now) is known
+        after one collection even when the week takes several (63 calls at 10,000 simulated
+        gateways against 30 per collection); later collections read what is new, oldest first, then
+        spend the calls left going further back.
+        """
         history = self.history(org_id)
-        start, end = history.next_window(now)
         budget = CallBudget(self.calls_per_collection, name="device events")
+        first = history.read_until is None
+        failed = missing = None
         try:
-            events = self.conn.device_events(
-                org_id, start, end, PORT_EVENT_TYPES, budget=budget, transform=compact_events
-            )
+            start, end = history.next_window(now)
+            missing = self._read(org_id, history, start, end, budget, newest_first=first)
+            older = history.backfill_window(now)
+            if not missing and older and not budget.exhausted:
+                missing = self._read(org_id, history, *older, budget, newest_first=True)
         except MistError as exc:
-            return {"source": "device_events", "got": None, "total": None, "why": f"not read: {exc}"}
-        missing = getattr(events, "incomplete", None)
-        if missing:
-            newest = newest_event_time(events)
-            if newest is not None:
-                history.ingest(events, start, newest)  # the rest is read from ``newest`` next time
-        else:
-            history.ingest(events, start, end)
+            failed = {"source": "device_events", "got": None, "total": None, "why": f"not read: {exc}"}
         history.prune(now)
         self.store.put_meta(f"history:{org_id}", history.to_json())
-        if missing:
-            why = f"events read up to {_clock(newest_event_time(events))}, the rest next collection"
-            return {**missing, "source": "device_events", "why": f"{missing.get('why')}; {why}"}
-        return None
+        if failed:
+            return failed
+        if history.covered_since is not None and not history.covers(now - history.retention):
+            left = f"the week's events read back to {_clock(history.covered_since)}, older ones next collection"
+        elif missing:
+            left = f"events read up to {_clock(history.read_until)}, the rest next collection"
+        else:
+            return None
+        entry = missing or {"got": None, "total": None}
+        why = f"{missing['why']}; {left}" if missing and missing.get("why") else left
+        return {**entry, "source": "device_events", "why": why}
+
+    def _read(self, org_id: str, history: PortHistory, start, end, budget, newest_first: bool) -> dict | None:
+        """One search of [start, end], ingested for the span it covered; its ``incomplete`` entry."""
+        events = self.conn.device_events(
+            org_id, start, end, PORT_EVENT_TYPES, budget=budget, transform=compact_events,
+            newest_first=newest_first,
+        )  # fmt: skip
+        missing = getattr(events, "incomplete", None)
+        if not missing:
+            history.ingest(events, start, end)
+        elif newest_first and (oldest := oldest_event_time(events)) is not None:
+            history.ingest(events, oldest, end)  # everything newer than the oldest event came
+        elif not newest_first and (newest := newest_event_time(events)) is not None:
+            history.ingest(events, start, newest)  # everything older than the newest event came
+        return missing
 
     def prefetch(self, org_id: str, now: float, pool) -> None:
         """Start reading the events now, on ``pool``, while the collector fetches the stats pages."""

@@ -176,3 +176,40 @@ def test_problems_keep_when_they_were_first_seen_from_one_snapshot_to_the_next(m
     assert all(p["first_seen"] == seen_first[problem_key(p)] for p in kept)
     served = app.test_client().get("/api/problems").get_json()["data"]["problems"]
     assert {p["first_seen"] for p in served} == {first.as_of}
+
+
+def test_a_week_larger_than_one_collections_budget_is_read_newest_first(make_demo_app):
+    """The first read goes newest first: the last day is right after one collection, the 7-day
+    figures are unknown (None, not 0) until later collections have read back a whole week."""
+    import time
+
+    frozen = float(int(time.time()))
+    apps = {}
+    for budget in (2, 30):  # 2 calls cannot read this org's week (about 7 pages) at once; 30 can
+        app = make_demo_app(demo_gateways=1000, extra={"collect": False})
+        simulator_of(app)._fixed_now = frozen
+        runtime_of(app).collector.clock = lambda: frozen
+        runtime_of(app).collector.hooks["triage"].calls_per_collection = budget
+        apps[budget] = app
+
+    def events_entry(snapshot):
+        return next((i for i in snapshot.incomplete if i["source"] == "device_events"), None)
+
+    [whole] = collect(apps[30])
+    assert events_entry(whole) is None
+    [first] = collect(apps[2])
+    assert "read back to" in events_entry(first)["why"]
+    assert first.port_history.keys() == whole.port_history.keys()
+    day = [(g, [p[0] for p in ports]) for g, ports in first.port_history.items()]
+    assert day == [(g, [p[0] for p in ports]) for g, ports in whole.port_history.items()]
+    assert any(any(flaps for flaps, _, _ in ports) for ports in whole.port_history.values())
+    assert {(p[1], p[2]) for ports in first.port_history.values() for p in ports} == {(None, None)}
+    collections = 1
+    latest = first
+    while events_entry(latest) is not None:
+        [latest] = collect(apps[2])
+        collections += 1
+        assert collections <= 8, "each collection reads further back"
+    assert collections >= 3
+    assert latest.port_history == whole.port_history
+    assert simulator_of(apps[2]).calls()["by_operation"]["searchOrgDeviceEvents"] <= 2 * collections

@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from circuitstats.history import DAY, WEEK, PortHistory, event_key, newest_event_time, port_summary
+from circuitstats.history import (
+    DAY,
+    WEEK,
+    PortHistory,
+    event_key,
+    newest_event_time,
+    oldest_event_time,
+    port_summary,
+)
 
 NOW = 1_764_400_000.0
 MAC = "001122aabbcc"
@@ -92,6 +100,27 @@ def test_incremental_reads_add_up_to_one_read_of_everything():
     pieces.ingest(events[2:], start, end)
     assert pieces.summary(MAC, "ge-0/0/1", NOW) == whole.summary(MAC, "ge-0/0/1", NOW)
     assert pieces.summary(MAC, "ge-0/0/1", NOW)["flaps_7d"] == 4
+
+
+def test_a_first_read_cut_short_newest_first_is_completed_by_backfills():
+    events = [down(NOW - 5 * DAY), up(NOW - 4 * DAY), down(NOW - 2 * DAY), up(NOW - 20 * HOUR)]
+    whole = read_week(events)
+    pieces = PortHistory()
+    start, end = pieces.next_window(NOW)
+    newest_two = events[2:]  # the budget ran out after the newest page
+    pieces.ingest(newest_two, oldest_event_time(newest_two), end)
+    assert pieces.summary(MAC, "ge-0/0/1", NOW)["flaps_24h"] == 1, "the last day is known at once"
+    assert pieces.summary(MAC, "ge-0/0/1", NOW)["flaps_7d"] is None, "the week is not"
+    backfill = pieces.backfill_window(NOW)
+    assert backfill == (NOW - WEEK, NOW - 2 * DAY + 1)
+    pieces.ingest(events[1:2], oldest_event_time(events[1:2]), backfill[1])  # cut short again
+    backfill = pieces.backfill_window(NOW)
+    assert backfill == (NOW - WEEK, NOW - 4 * DAY + 1)
+    pieces.ingest(events[:1], *backfill)  # complete: the week is covered
+    assert pieces.backfill_window(NOW) is None and pieces.backfill_window(NOW + 60) is None
+    assert pieces.summary(MAC, "ge-0/0/1", NOW) == whole.summary(MAC, "ge-0/0/1", NOW)
+    assert pieces.summary(MAC, "ge-0/0/1", NOW)["flaps_7d"] == 4
+    assert oldest_event_time([event(NOW, "GW_VPN_PATH_DOWN"), "junk"]) is None
 
 
 def test_events_arriving_out_of_order_are_sorted():
@@ -203,11 +232,23 @@ def test_a_first_up_event_means_the_port_was_down_from_the_start_of_the_window()
     assert summary["availability_7d"] == pytest.approx(100 * 6 / 7, abs=0.001)
 
 
-def test_window_starts_at_the_first_read_not_a_week_back_when_history_is_younger():
+def test_figures_over_a_day_or_a_week_the_reads_do_not_cover_yet_are_unknown_not_zero():
     history = PortHistory()
-    history.ingest([down(NOW - HOUR)], NOW - HOUR * 2, NOW)  # first read covered 2 h only
+    history.ingest([down(NOW - HOUR)], NOW - HOUR * 2, NOW)  # a first read cut short: 2 h
     summary = history.summary(MAC, "ge-0/0/1", NOW, up=False)
-    assert summary["availability_7d"] == pytest.approx(50.0)
+    assert (summary["flaps_24h"], summary["flaps_7d"], summary["availability_7d"]) == (None, None, None)
+    assert summary["down_intervals"] == [[NOW - HOUR, None]] and summary["since"] == NOW - HOUR
+    history.ingest([down(NOW - 2 * DAY), up(NOW - 2 * DAY + 60)], NOW - 2 * DAY, NOW - 2 * HOUR + 1)
+    summary = history.summary(MAC, "ge-0/0/1", NOW, up=False)
+    assert summary["flaps_24h"] == 1 and summary["first_change_24h"] == NOW - HOUR
+    assert (summary["flaps_7d"], summary["availability_7d"]) == (None, None)
+    history.ingest([], NOW - WEEK, NOW - 2 * DAY + 1)  # the backfill reaches a week back
+    summary = history.summary(MAC, "ge-0/0/1", NOW, up=False)
+    assert summary["flaps_7d"] == 3  # a bounce two days ago, then down an hour ago
+    assert summary["availability_7d"] == pytest.approx(100 * (WEEK - 60 - HOUR) / WEEK, abs=0.001)
+    assert history.for_rows([{"id": "gw", "mac": MAC, "ports": [{"name": "ge-0/0/1", "up": False}]}], NOW)[
+        "gw|ge-0/0/1"
+    ] == summary
 
 
 def test_no_events_and_port_down_all_week_is_zero_availability():
