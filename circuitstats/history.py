@@ -23,8 +23,8 @@ part-way (call budget spent) are ingested for what they cover, which stays one u
 * later reads go oldest first (``sort=timestamp``): ingest with ``end=newest_event_time(events)``,
   the next read continues from there.
 
-Until the span covers the last 24 h (the week), the figures over them are None: unknown, not zero.
-Not thread-safe: one collector owns it.
+Until the span covers the last 24 h (the week) and reaches to within an hour of now, the figures
+over them are None: unknown, not zero. Not thread-safe: one collector owns it.
 
 Definitions (also what the page and the CSV show):
 
@@ -89,6 +89,9 @@ DEFAULT_MAX_EVENTS_PER_PORT = 1000
 
 # A read that starts this close after a moment still counts as covering it (int-second windows).
 _COVER_SLACK = 1.0
+# Figures stay known while the last read ended at most this long ago (a failed read or two keeps
+# them; reads that still catch up on hours of events do not).
+READ_FRESH_WITHIN = 3600.0
 
 _MAC_NOISE = re.compile(r"[\s:.\-]")
 _MS_EPOCH = 1e11  # an epoch this large is in milliseconds (year 5138 in seconds)
@@ -277,7 +280,14 @@ class PortHistory:
         summary = port_summary(
             self.port_events(mac, port_name), now, self.covered_since, self.retention, up, last_flapped
         )
-        return self._unknown_until_read(summary, self.covers(now - DAY), self.covers(now - self.retention))
+        return self._unknown_until_read(summary, *self.known_spans(now))
+
+    def known_spans(self, now: float) -> tuple[bool, bool]:
+        """Whether the figures over the last day, and over the last week, are known: the reads go
+        back that far and come up to within ``READ_FRESH_WITHIN`` of ``now`` (while a restart after a
+        long stop catches up, counts over the gap would read low)."""
+        fresh = self.read_until is not None and self.read_until >= now - READ_FRESH_WITHIN
+        return fresh and self.covers(now - DAY), fresh and self.covers(now - self.retention)
 
     @staticmethod
     def _unknown_until_read(summary: dict, day: bool, week: bool) -> dict:
@@ -296,7 +306,7 @@ class PortHistory:
         # most gateways have no event in a week: skip their per-port key lookups altogether
         macs_with_events = {key.partition("|")[0] for key in self.events}
         covered, retention = self.covered_since, self.retention
-        day, week = self.covers(now - DAY), self.covers(now - retention)
+        day, week = self.known_spans(now)
         for row in rows:
             gateway_id, mac = row.get("id"), row.get("mac")
             if not gateway_id:

@@ -307,7 +307,7 @@ def compute_problems(
     ``rows`` are GatewayRow dicts (circuits.py), ``peers`` maps gateway id -> its VPN peer path
     dicts (``port_id``, ``up``, ``loss``, ``latency``, ``jitter``; Snapshot.peers), ``history`` is
     ``Snapshot.history`` (``"<gateway_id>|<port>"`` -> :mod:`circuitstats.history` summary). ``now``
-    is accepted for rules that age things; the current rules only compare against thresholds.
+    is this collection's time: what a problem seen for the first time gets as ``first_seen``.
 
     Each item: ``{kind, severity, gateway_id, gateway, site_id, site, port, since, detail, value,
     threshold, first_seen}``; ``port`` None for gateway-wide problems, ``since`` epoch seconds or

@@ -123,6 +123,17 @@ def test_a_first_read_cut_short_newest_first_is_completed_by_backfills():
     assert oldest_event_time([event(NOW, "GW_VPN_PATH_DOWN"), "junk"]) is None
 
 
+def test_after_a_long_stop_the_figures_wait_for_the_reads_to_catch_up():
+    history = read_week([down(NOW - 3 * DAY), up(NOW - 3 * DAY + 60)], now=NOW - 2 * DAY)  # then stopped
+    assert history.summary(MAC, "ge-0/0/1", NOW - 2 * DAY + 600)["flaps_7d"] == 2, "fresh: known"
+    later = history.summary(MAC, "ge-0/0/1", NOW, up=True)
+    assert (later["flaps_24h"], later["flaps_7d"], later["availability_7d"]) == (None, None, None)
+    start, end = history.next_window(NOW)
+    history.ingest([down(NOW - DAY), up(NOW - DAY + 60)], start, end)  # caught up
+    caught_up = history.summary(MAC, "ge-0/0/1", NOW, up=True)
+    assert (caught_up["flaps_24h"], caught_up["flaps_7d"]) == (1, 4)  # the down at exactly -24 h is outside
+
+
 def test_events_arriving_out_of_order_are_sorted():
     history = read_week([up(NOW - HOUR), down(NOW - 2 * HOUR)])
     assert history.events[f"{MAC}|ge-0/0/1"] == [(NOW - 2 * HOUR, False), (NOW - HOUR, True)]
