@@ -77,6 +77,10 @@ def test_a_collection_longer_than_the_lease_keeps_it(redis_server):
     collecting = threading.Thread(target=collect, args=(app,))
     started = time.monotonic()
     collecting.start()
+    mine = runtime_of(app).collector.lease.me
+    while rival.holder() != mine:  # the collection takes the lease as it begins
+        assert time.monotonic() - started < 0.9, "the collector took the lease"
+        time.sleep(0.005)
     rival_held = []
     while collecting.is_alive():
         if rival.acquire_or_renew():
@@ -87,7 +91,7 @@ def test_a_collection_longer_than_the_lease_keeps_it(redis_server):
     took = time.monotonic() - started
     assert took > 2.5, f"the collection must outlast the 1 s lease to show anything, took {took:.1f} s"
     assert rival_held == [], f"another process took the lease {rival_held} s into the collection"
-    assert rival.holder() == runtime_of(app).collector.lease.me
+    assert rival.holder() == mine
     assert runtime_of(app).collector.is_holder
 
 
@@ -152,8 +156,9 @@ def test_two_processes_one_collector_and_takeover_without_a_blank_page(redis_ser
         took_over = time.monotonic() - started
         assert status["is_holder"], "the survivor took the lease"
         # The standby wakes as the lease runs out (at most 3 s after the kill, the holder renewing
-        # every second), + 0.05 s margin; this loop looks every 0.2 s. A tick late would be 4 s.
-        assert took_over < 3 + 0.4, f"takeover within one lease TTL, took {took_over:.2f} s"
+        # every second), + 0.05 s margin; this loop looks every 0.2 s, and a loaded CI machine
+        # answers slower. (tests/unit/test_standby_pause.py pins the wake-up itself.)
+        assert took_over < 3 + 0.75, f"takeover within one lease TTL, took {took_over:.2f} s"
         assert blank == [], "the page never went blank"
 
     # One cold collection of a 300-gateway org costs what both processes spent together.
