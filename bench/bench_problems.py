@@ -66,6 +66,18 @@ def search_all(session: requests.Session, path: str, **params) -> tuple[list, in
     return results, calls
 
 
+def search_port_events(session: requests.Session, org: str, start: float, end: float) -> tuple[list, int]:
+    """The org's gateway port up/down events in [start, end], as the collector asks for them."""
+    return search_all(
+        session,
+        org + "/devices/events/search",
+        device_type="gateway",
+        type=",".join(PORT_EVENT_TYPES),
+        start=int(start),
+        end=int(end),
+    )
+
+
 def refresh_calls(sim, session, org: str, events: list, start: float, end: float, refreshes: int, interval: float):
     """Search calls and events read by each of ``refreshes`` collections ``interval`` seconds apart,
     once the week is read: what the collector spends on events in the steady state (issue #15: at
@@ -77,14 +89,7 @@ def refresh_calls(sim, session, org: str, events: list, start: float, end: float
         now = end + step * interval
         sim._fixed_now = now  # the simulated cloud's clock moves on by one refresh
         window_start, window_end = history.next_window(now)
-        fresh, used = search_all(
-            session,
-            org + "/devices/events/search",
-            device_type="gateway",
-            type=",".join(PORT_EVENT_TYPES),
-            start=int(window_start),
-            end=int(window_end),
-        )
+        fresh, used = search_port_events(session, org, window_start, window_end)
         history.ingest(fresh, window_start, window_end)
         calls.append(used)
         read.append(len(fresh))
@@ -134,14 +139,7 @@ def main() -> None:
     now = float(sim.now())
     history = PortHistory()
     start, end = history.next_window(now)
-    events, event_calls = search_all(
-        session,
-        org + "/devices/events/search",
-        device_type="gateway",
-        type=",".join(PORT_EVENT_TYPES),
-        start=int(start),
-        end=int(end),
-    )
+    events, event_calls = search_port_events(session, org, start, end)
 
     refresh_interval = 60.0  # CACHE_TTL_SECONDS' default: one collection a minute
     steady_calls, steady_read = refresh_calls(sim, session, org, events, start, end, 15, refresh_interval)

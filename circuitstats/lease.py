@@ -66,12 +66,11 @@ class RedisLease:
         When Redis cannot be reached nobody can hold the lease, so every process collects for
         itself (more Mist calls, but no page goes stale because of a Redis outage).
         """
-        ttl_ms = int(self.ttl * 1000)
 
         def attempt(client) -> bool:
-            if self._renew(keys=[self.key], args=[self.me, ttl_ms], client=client):
+            if self._renew_on(client):
                 return True
-            return bool(client.set(self.key, self.me, nx=True, px=ttl_ms))
+            return bool(client.set(self.key, self.me, nx=True, px=int(self.ttl * 1000)))
 
         held = self.link.run(attempt, default=None)
         self.degraded = held is None
@@ -80,9 +79,12 @@ class RedisLease:
     def renew(self) -> bool | None:
         """Extend the lease if this process still holds it, never take a free one (the keeper of a
         running collection must not grab a lease released on shutdown); None when Redis is down."""
-        ttl_ms = int(self.ttl * 1000)
-        renewed = self.link.run(lambda c: self._renew(keys=[self.key], args=[self.me, ttl_ms], client=c))
+        renewed = self.link.run(self._renew_on)
         return None if renewed is None else bool(renewed)
+
+    def _renew_on(self, client) -> bool:
+        """Extend the lease by a TTL if it is this process's (compare-and-expire); False otherwise."""
+        return bool(self._renew(keys=[self.key], args=[self.me, int(self.ttl * 1000)], client=client))
 
     def release(self) -> None:
         self.link.run(lambda c: self._release(keys=[self.key], args=[self.me], client=c))
